@@ -1,0 +1,1 @@
+"""The Streamlit portal: entry point, navigation, login, shared widgets."""

@@ -1,0 +1,100 @@
+"""The `smartsupport` command line (fixed contract: see design.md)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from . import migrate
+from .db import get_engine
+from .errors import DomainError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fail(message: str) -> None:
+    """One clear line, exit code 2 (bad input); nothing has been written."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """SmartSupport internal help desk."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database to the newest schema."""
+    engine = get_engine()
+    migrate.upgrade(engine)
+    click.echo(f"database at revision {migrate.current(engine)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database's schema revision."""
+    click.echo(migrate.current(get_engine()) or "(empty database)")
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
+@click.option("--demo", is_flag=True, help="Load demo data first if the database is empty.")
+@click.option("--address", default="127.0.0.1", show_default=True)
+def run(port: int, demo: bool, address: str) -> None:
+    """Migrate to head, then serve the portal."""
+    engine = get_engine()
+    migrate.upgrade(engine)
+    env = dict(os.environ)
+    if demo:
+        from .demo import database_is_empty, load_demo
+
+        if database_is_empty(engine):
+            click.echo("loading demo data ...")
+            load_demo(engine, echo=click.echo)
+        env["SMARTSUPPORT_DEMO_MODE"] = "1"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "portal" / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    raise SystemExit(subprocess.call(cmd, env=env, cwd=str(ROOT)))
+
+
+@main.command()
+@click.option("--tickets", type=click.IntRange(min=0), default=500, show_default=True)
+@click.option("--password", default=None, help="Password of the demo accounts (default: Demo#2026pass).")
+@click.option("--seed", type=int, default=42, show_default=True)
+def demo(tickets: int, password: str | None, seed: int) -> None:
+    """Load idempotent demo data and print the demo accounts."""
+    from .demo import load_demo
+
+    engine = get_engine()
+    migrate.upgrade(engine)
+    try:
+        load_demo(engine, tickets=tickets, password=password, seed=seed, echo=click.echo)
+    except DomainError as exc:
+        fail(str(exc))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,109 @@
+"""Engine and sessions; the embedded PostgreSQL when no server URL is configured.
+
+PostgreSQL is the only database (the schema uses JSONB, GIN, tsvector, INTERVAL, partial
+indexes and a trigger). A newcomer needs nothing installed: without
+`SMARTSUPPORT_DATABASE_URL` we start `pgserver` in the data dir, once per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from .settings import Settings, get_settings
+
+EMBEDDED_DB_NAME = "smartsupport"
+
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+_embedded: dict[Path, object] = {}
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Accept `postgresql://` / `postgres://` URLs too; we always drive psycopg 3."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def embedded_server(data_dir: Path):
+    """Start (or join) the embedded PostgreSQL under `data_dir/pg`; one per process."""
+    import pgserver  # imported lazily: a configured server never needs it
+
+    pgdata = (data_dir / "pg").resolve()
+    with _lock:
+        server = _embedded.get(pgdata)
+        if server is None:
+            pgdata.parent.mkdir(parents=True, exist_ok=True)
+            server = pgserver.get_server(pgdata, cleanup_mode=None)
+            _embedded[pgdata] = server
+        return server
+
+
+def ensure_database(url: str) -> None:
+    """Create the URL's database when it is missing (embedded server, throwaway test DBs)."""
+    target = make_url(to_sqlalchemy_url(url))
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The SQLAlchemy URL to use: the configured server, else the embedded one."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return to_sqlalchemy_url(settings.database_url)
+    server = embedded_server(settings.data_dir)
+    uri = server.get_uri(EMBEDDED_DB_NAME)  # type: ignore[attr-defined]
+    url = to_sqlalchemy_url(uri)
+    ensure_database(url)
+    return url
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """One pooled engine per URL per process; `pool_pre_ping` survives server restarts."""
+    url = database_url(settings)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            _engines[url] = engine
+        return engine
+
+
+def reset_engines() -> None:
+    """Dispose every engine (tests switch databases; forked workers start afresh)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on any error."""
+    session = session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,139 @@
+"""Who may do what: one table of role x action, and the ticket visibility rule.
+
+Every service function calls `require` (or the ticket fetchers below) before it reads or
+writes; the portal only hides what this module already forbids. Visibility is per
+department: an employee sees their own tickets, a coordinator sees their department's
+tickets plus those assigned to them, an admin sees all. Child objects (comments,
+attachments, history, ratings) are always reached through their ticket.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from .errors import NotFound, PermissionDenied
+from .models import Employee, Ticket
+from .vocab import AccountStatus, Role
+
+
+class Action(StrEnum):
+    VIEW_OWN_TICKETS = "see own tickets"
+    VIEW_DEPARTMENT_TICKETS = "see department tickets"
+    VIEW_ALL_TICKETS = "see all tickets"
+    CREATE_TICKET = "create a ticket"
+    COMMENT_PUBLIC = "comment publicly"
+    COMMENT_INTERNAL = "comment internally"
+    VIEW_INTERNAL_COMMENTS = "see internal comments"
+    ASSIGN_TICKET = "assign tickets"
+    CHANGE_STATUS = "change ticket status"
+    CHANGE_PRIORITY = "change ticket priority"
+    APPROVE_TICKET = "approve or reject tickets"
+    MANAGE_ACCOUNTS = "manage accounts"
+    MANAGE_CONFIG = "manage categories, departments and SLA"
+    VIEW_REPORTS = "view reports"
+    VIEW_AUDIT_LOG = "view the audit log"
+    DOWNLOAD_ATTACHMENT = "download an attachment of a ticket"
+    UPLOAD_ATTACHMENT = "attach a file to a ticket"
+    VIEW_OUTBOX = "view the e-mail outbox"
+    MANAGE_ARTICLES = "write help articles"
+    READ_ARTICLES = "read help articles"
+    USE_ASSISTANT = "use the assistant"
+    USE_QUEUE = "work the ticket queue"
+    MANAGE_SHARED_CANNED = "manage shared canned responses"
+    RATE_TICKET = "rate a resolved ticket"
+
+
+E, C, A = Role.EMPLOYEE, Role.COORDINATOR, Role.ADMIN
+
+#: The role x action table. Per-ticket actions are additionally limited to tickets the
+#: actor can see (`ticket_visibility`), and requester-only moves live in the workflow table.
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.VIEW_OWN_TICKETS: frozenset({E, C, A}),
+    Action.VIEW_DEPARTMENT_TICKETS: frozenset({C, A}),
+    Action.VIEW_ALL_TICKETS: frozenset({A}),
+    Action.CREATE_TICKET: frozenset({E, C, A}),
+    Action.COMMENT_PUBLIC: frozenset({E, C, A}),
+    Action.COMMENT_INTERNAL: frozenset({C, A}),
+    Action.VIEW_INTERNAL_COMMENTS: frozenset({C, A}),
+    Action.ASSIGN_TICKET: frozenset({C, A}),
+    Action.CHANGE_STATUS: frozenset({E, C, A}),
+    Action.CHANGE_PRIORITY: frozenset({C, A}),
+    Action.APPROVE_TICKET: frozenset({A}),
+    Action.MANAGE_ACCOUNTS: frozenset({A}),
+    Action.MANAGE_CONFIG: frozenset({A}),
+    Action.VIEW_REPORTS: frozenset({C, A}),
+    Action.VIEW_AUDIT_LOG: frozenset({A}),
+    Action.DOWNLOAD_ATTACHMENT: frozenset({E, C, A}),
+    Action.UPLOAD_ATTACHMENT: frozenset({E, C, A}),
+    Action.VIEW_OUTBOX: frozenset({A}),
+    Action.MANAGE_ARTICLES: frozenset({C, A}),
+    Action.READ_ARTICLES: frozenset({E, C, A}),
+    Action.USE_ASSISTANT: frozenset({E, C, A}),
+    Action.USE_QUEUE: frozenset({C, A}),
+    Action.MANAGE_SHARED_CANNED: frozenset({A}),
+    Action.RATE_TICKET: frozenset({E, C, A}),
+}
+
+
+def is_active_account(actor: Employee | None) -> bool:
+    return bool(actor is not None and actor.is_active and actor.status == AccountStatus.APPROVED.value)
+
+
+def allowed(actor: Employee | None, action: Action) -> bool:
+    """True when the actor's role may perform `action` (and the account is usable)."""
+    if not is_active_account(actor):
+        return False
+    assert actor is not None
+    return Role(actor.role) in PERMISSIONS[action]
+
+
+def require(actor: Employee | None, action: Action) -> Employee:
+    """Raise `PermissionDenied` unless `allowed`; returns the actor for chaining."""
+    if not allowed(actor, action):
+        raise PermissionDenied(f"You are not allowed to {action.value}.")
+    assert actor is not None
+    return actor
+
+
+def ticket_visibility(actor: Employee | None) -> ColumnElement[bool]:
+    """SQL condition on `Ticket` selecting exactly the tickets `actor` may see."""
+    if not is_active_account(actor):
+        return false()
+    assert actor is not None
+    role = Role(actor.role)
+    if role is Role.ADMIN:
+        return true()
+    if role is Role.COORDINATOR:
+        return or_(Ticket.department == actor.department, Ticket.assigned_to_id == actor.id)
+    return Ticket.employee_id == actor.id
+
+
+def can_see_ticket(actor: Employee | None, ticket: Ticket) -> bool:
+    """Python mirror of `ticket_visibility` for a row already loaded."""
+    if not is_active_account(actor):
+        return False
+    assert actor is not None
+    role = Role(actor.role)
+    if role is Role.ADMIN:
+        return True
+    if role is Role.COORDINATOR:
+        return ticket.department == actor.department or ticket.assigned_to_id == actor.id
+    return ticket.employee_id == actor.id
+
+
+def is_staff(actor: Employee | None) -> bool:
+    return allowed(actor, Action.VIEW_DEPARTMENT_TICKETS)
+
+
+def visible_ticket(session: Session, actor: Employee | None, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The ticket if `actor` may see it; `NotFound` otherwise (never reveals existence)."""
+    stmt = select(Ticket).where(Ticket.id == ticket_id, ticket_visibility(actor))
+    if for_update:
+        stmt = stmt.with_for_update()
+    ticket = session.scalars(stmt).one_or_none()
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} was not found.")
+    return ticket

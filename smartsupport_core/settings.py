@@ -1,0 +1,117 @@
+"""Runtime settings, read from the environment (the portal may add `.streamlit/secrets.toml`).
+
+Everything an operator sets lives here under the names fixed in design.md, so the CLI, the
+worker, the portal and the tests read one definition. Nothing here is a secret constant:
+the secret key is generated into the data directory when it is not given.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_ALLOWED_TYPES = ("png", "jpeg", "pdf", "doc", "docx", "xls", "xlsx", "csv")
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    data_dir: Path
+    secret_key_value: str | None = None
+    base_url: str = "http://localhost:8501"
+    timezone: str = "UTC"
+    currency: str = "PHP"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_from: str = "SmartSupport <no-reply@localhost>"
+    ai_api_key: str | None = None
+    ai_base_url: str | None = None
+    ai_model: str | None = None
+    allowed_attachment_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def secret_key(self) -> str:
+        """The signing key; generated once into the data dir when not configured."""
+        if self.secret_key_value:
+            return self.secret_key_value
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
+    """Settings from the environment, with `overrides` (e.g. Streamlit secrets) on top."""
+    env: dict[str, str] = {k: v for k, v in os.environ.items() if k.startswith(("SMARTSUPPORT_", "OPENAI_"))}
+    for key, value in (overrides or {}).items():
+        if isinstance(value, (str, int, float, bool)) and key.startswith(("SMARTSUPPORT_", "OPENAI_")):
+            env[key] = str(value)
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env.get("SMARTSUPPORT_" + name)
+        return value if value not in (None, "") else default
+
+    types = get("ALLOWED_ATTACHMENT_TYPES")
+    return Settings(
+        database_url=get("DATABASE_URL"),
+        data_dir=Path(get("DATA_DIR", ".smartsupport")).expanduser().resolve(),
+        secret_key_value=get("SECRET_KEY"),
+        base_url=(get("BASE_URL", "http://localhost:8501") or "").rstrip("/"),
+        timezone=get("TIMEZONE", "UTC") or "UTC",
+        currency=get("CURRENCY", "PHP") or "PHP",
+        smtp_host=get("SMTP_HOST"),
+        smtp_port=int(get("SMTP_PORT", "587") or 587),
+        smtp_username=get("SMTP_USERNAME"),
+        smtp_password=get("SMTP_PASSWORD"),
+        smtp_starttls=_bool(get("SMTP_STARTTLS"), True),
+        smtp_ssl=_bool(get("SMTP_SSL"), False),
+        smtp_from=get("SMTP_FROM", "SmartSupport <no-reply@localhost>") or "",
+        ai_api_key=get("AI_API_KEY") or env.get("OPENAI_API_KEY") or None,
+        ai_base_url=get("AI_BASE_URL"),
+        ai_model=get("AI_MODEL"),
+        allowed_attachment_types=tuple(t.strip().lower() for t in types.split(",")) if types else DEFAULT_ALLOWED_TYPES,
+        extra={k: v for k, v in env.items()},
+    )
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings (loaded on first use)."""
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def configure(settings: Settings | None) -> None:
+    """Replace the process-wide settings (the portal with its secrets; tests)."""
+    global _current
+    _current = settings

@@ -1,0 +1,112 @@
+"""Test database set-up: a real PostgreSQL, migrated once per test process.
+
+With `SMARTSUPPORT_DATABASE_URL` set (CI: the local server) each pytest process creates a
+throwaway database on that server and drops it at the end; without it, an embedded
+`pgserver` in a temporary directory is used. Every test starts from a clean state: all
+tables emptied and the seed configuration restored (`clean_db`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from smartsupport_core import db as core_db
+from smartsupport_core import migrate
+from smartsupport_core import settings as core_settings
+from smartsupport_core.models import Base
+
+SERVER_URL = os.environ.get("SMARTSUPPORT_DATABASE_URL")
+
+
+def _server_base_url(tmp_root: Path) -> str:
+    if SERVER_URL:
+        return core_db.to_sqlalchemy_url(SERVER_URL)
+    server = core_db.embedded_server(tmp_root)
+    return core_db.to_sqlalchemy_url(server.get_uri("postgres"))
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("smartsupport-data")
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[str]:
+    """URL of a fresh, migrated database private to this test process."""
+    pg_root = Path(os.environ.get("SMARTSUPPORT_TEST_PG_DIR") or tmp_path_factory.mktemp("pg"))
+    base = make_url(_server_base_url(pg_root))
+    name = f"ss_test_{uuid.uuid4().hex[:12]}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+    core_db.ensure_database(url)
+    os.environ["SMARTSUPPORT_DATABASE_URL"] = url
+    os.environ["SMARTSUPPORT_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("SMARTSUPPORT_SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
+    core_settings.configure(None)
+    core_db.reset_engines()
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    core_db.reset_engines()
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    if SERVER_URL:
+        os.environ["SMARTSUPPORT_DATABASE_URL"] = SERVER_URL
+    else:
+        os.environ.pop("SMARTSUPPORT_DATABASE_URL", None)
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Engine:
+    return core_db.get_engine()
+
+
+def _snapshot_seed(engine: Engine) -> dict[str, list[dict]]:
+    from smartsupport_core.models import SEED_TABLES
+
+    with engine.connect() as conn:
+        return {t: [dict(r._mapping) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in SEED_TABLES}
+
+
+@pytest.fixture(scope="session")
+def seed_snapshot(engine: Engine) -> dict[str, list[dict]]:
+    return _snapshot_seed(engine)
+
+
+def reset_database(engine: Engine, seed: dict[str, list[dict]]) -> None:
+    """Empty every table and restore the seed configuration (fast: one TRUNCATE)."""
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        for table in Base.metadata.sorted_tables:
+            rows = seed.get(table.name)
+            if rows:
+                conn.execute(table.insert(), rows)
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT max(id) FROM {table.name}))"
+                    )
+                )
+
+
+@pytest.fixture
+def clean_db(engine: Engine, seed_snapshot: dict[str, list[dict]]) -> Engine:
+    reset_database(engine, seed_snapshot)
+    return engine
+
+
+@pytest.fixture
+def session(clean_db: Engine) -> Iterator[Session]:
+    with Session(clean_db, expire_on_commit=False) as s:
+        yield s
