@@ -10,7 +10,7 @@ import pandas as pd
 
 from smartsupport_core.exports import neutralise, to_csv_bytes, to_excel_bytes
 
-PAYLOADS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=evil", "=HYPERLINK(\"http://x\")"]
+PAYLOADS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=evil", '=HYPERLINK("http://x")']
 
 
 def test_neutralise_each_prefix() -> None:
@@ -21,8 +21,13 @@ def test_neutralise_each_prefix() -> None:
 
 
 def test_csv_and_excel_neutralised() -> None:
-    df = pd.DataFrame({"subject": PAYLOADS, "n": range(len(PAYLOADS)),
-                       "when": [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)] * len(PAYLOADS)})
+    df = pd.DataFrame(
+        {
+            "subject": PAYLOADS,
+            "n": range(len(PAYLOADS)),
+            "when": [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)] * len(PAYLOADS),
+        }
+    )
     csv_text = to_csv_bytes(df).decode("utf-8-sig")
     back = pd.read_csv(io.StringIO(csv_text))
     assert all(str(v).startswith("'") for v in back["subject"])
