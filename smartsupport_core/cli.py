@@ -22,7 +22,29 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-@click.group()
+class OneLineErrors(click.Group):
+    """Bad input to any command: one line naming the problem, exit code 2."""
+
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        from sqlalchemy.exc import ArgumentError, OperationalError
+
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            fail("aborted")
+        except click.ClickException as exc:
+            fail(" ".join(exc.format_message().split()))
+        except DomainError as exc:
+            fail(str(exc))
+        except ArgumentError as exc:
+            fail(f"SMARTSUPPORT_DATABASE_URL is not a valid database URL ({exc})")
+        except OperationalError as exc:
+            fail(f"cannot reach the database: {str(exc.orig).strip().splitlines()[0] if exc.orig else exc}")
+
+
+@click.group(cls=OneLineErrors)
 def main() -> None:
     """SmartSupport internal help desk."""
 
@@ -90,10 +112,7 @@ def demo(tickets: int, password: str | None, seed: int) -> None:
 
     engine = get_engine()
     migrate.upgrade(engine)
-    try:
-        load_demo(engine, tickets=tickets, password=password, seed=seed, echo=click.echo)
-    except DomainError as exc:
-        fail(str(exc))
+    load_demo(engine, tickets=tickets, password=password, seed=seed, echo=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

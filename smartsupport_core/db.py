@@ -34,7 +34,11 @@ def to_sqlalchemy_url(url: str) -> str:
 
 
 def embedded_server(data_dir: Path):
-    """Start (or join) the embedded PostgreSQL under `data_dir/pg`; one per process."""
+    """Start (or join) the embedded PostgreSQL under `data_dir/pg`; one per process.
+
+    pgserver counts the processes using a data dir and stops the server when the last one
+    exits (`cleanup_mode="stop"`), so no orphan postmaster outlives the portal or a test run.
+    """
     import pgserver  # imported lazily: a configured server never needs it
 
     pgdata = (data_dir / "pg").resolve()
@@ -42,7 +46,7 @@ def embedded_server(data_dir: Path):
         server = _embedded.get(pgdata)
         if server is None:
             pgdata.parent.mkdir(parents=True, exist_ok=True)
-            server = pgserver.get_server(pgdata, cleanup_mode=None)
+            server = pgserver.get_server(pgdata, cleanup_mode="stop")
             _embedded[pgdata] = server
         return server
 
