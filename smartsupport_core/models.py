@@ -49,6 +49,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .vocab import (
+    NOT_CLOSED_STATUSES,
+    OPEN_STATUSES,
     SPEC_OPEN_INDEX_STATUSES,
     AccountStatus,
     ArticleVisibility,
@@ -243,6 +245,36 @@ class Ticket(Base):
             "idx_open_tickets",
             "id",
             postgresql_where=text(check_in("status", SPEC_OPEN_INDEX_STATUSES)),
+        ),
+        # Queue views (issue 6): "unassigned in my department", "mine", department
+        # visibility, and the SLA "breached"/"at risk" filters, each ordered by submit_date.
+        Index(
+            "idx_ticket_queue_unassigned",
+            "department",
+            "submit_date",
+            postgresql_where=text("assigned_to_id IS NULL AND " + check_in("status", OPEN_STATUSES)),
+        ),
+        Index(
+            "idx_ticket_queue_mine",
+            "assigned_to_id",
+            "submit_date",
+            postgresql_where=text(check_in("status", NOT_CLOSED_STATUSES)),
+        ),
+        Index("idx_ticket_department_submit", "department", "submit_date"),
+        Index(
+            "idx_ticket_open_response_due",
+            "sla_response_due_at",
+            postgresql_where=text("first_response_at IS NULL AND " + check_in("status", OPEN_STATUSES)),
+        ),
+        Index(
+            "idx_ticket_open_resolution_due",
+            "sla_resolution_due_at",
+            postgresql_where=text(check_in("status", OPEN_STATUSES)),
+        ),
+        Index(
+            "idx_ticket_open_response_missed",
+            "submit_date",
+            postgresql_where=text("sla_response_met = false AND " + check_in("status", OPEN_STATUSES)),
         ),
         Index(
             "idx_ticket_search",

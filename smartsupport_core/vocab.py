@@ -48,6 +48,9 @@ SPEC_OPEN_INDEX_STATUSES: tuple[TicketStatus, ...] = (
     TicketStatus.OPEN,
     TicketStatus.IN_PROGRESS,
 )
+#: "Not closed" (the queue's default view, the "mine" index): still open, or Resolved
+#: and waiting to be closed.
+NOT_CLOSED_STATUSES: tuple[TicketStatus, ...] = (*OPEN_STATUSES, TicketStatus.RESOLVED)
 FINAL_STATUSES: tuple[TicketStatus, ...] = (
     TicketStatus.CLOSED,
     TicketStatus.REJECTED,

@@ -1,0 +1,457 @@
+"""The coordinator queue: one SQL query that filters, sorts and pages tickets.
+
+Everything a coordinator narrows the queue by is turned into SQL here, so the database does
+the filtering, sorting and paging and the page stays fast with a million tickets. The
+actor's visibility (`policy.ticket_visibility`) is ANDed into every query, so the grid can
+never show a ticket its user may not see, whatever the filters say.
+
+SLA state (only for tickets still being worked, i.e. status in `OPEN_STATUSES`; other
+tickets have no state, shown as "—"):
+
+* **breached** — a clock ran out: the first response is still missing and
+  `sla_response_due_at` has passed, or it was given late (`sla_response_met` is false), or
+  `sla_resolution_due_at` has passed. The resolution clock pauses while On Hold, so an On
+  Hold ticket is compared with the moment it was put on hold (`on_hold_since`), not now.
+* **at risk** — not breached, but a running clock is due within its risk window: 20 % of
+  that priority's target (`core_slatarget`), capped at 4 hours (a Critical ticket with a
+  60-minute response target is at risk in its last 12 minutes; a Low ticket with a 5-day
+  resolution target in its last 4 hours). Target minutes are compared as elapsed minutes,
+  which for business-hour targets errs on the early (safe) side.
+* **on track** — everything else that is open, including an open ticket without clocks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from . import policy, settings, vocab
+from .errors import ValidationError
+from .models import TICKET_TSVECTOR, Employee, SlaTarget, Ticket
+from .policy import Action
+from .vocab import OPEN_STATUSES, Priority, Role, TicketStatus
+
+
+class SlaState(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+
+
+SLA_LABELS: dict[str, str] = {
+    SlaState.ON_TRACK: "On track",
+    SlaState.AT_RISK: "At risk",
+    SlaState.BREACHED: "Breached",
+}
+
+#: Risk window: this share of the target, but never more than `RISK_CAP`.
+RISK_SHARE = 0.2
+RISK_CAP = dt.timedelta(hours=4)
+
+#: "Not closed" for the default view: everything still open plus Resolved (awaiting close).
+NOT_CLOSED_STATUSES: tuple[str, ...] = tuple(s.value for s in vocab.NOT_CLOSED_STATUSES)
+
+ASSIGNEE_KEYWORDS = ("me", "unassigned", "anyone")
+PAGE_SIZES = (25, 50, 100, 200)
+MAX_PAGE_SIZE = 200
+#: Totals above this are reported as "more than" (an exact count of a huge result is the
+#: slowest part of a page and nobody pages that far).
+COUNT_CAP = 10_000
+
+#: Workflow order of statuses and urgency order of priorities, for sorting (not alphabetical).
+STATUS_ORDER: tuple[str, ...] = tuple(s.value for s in TicketStatus)
+PRIORITY_ORDER: tuple[str, ...] = (
+    Priority.CRITICAL.value,
+    Priority.HIGH.value,
+    Priority.MEDIUM.value,
+    Priority.LOW.value,
+)
+
+#: Grid columns, in display order; every one of them is a sort key.
+COLUMNS: tuple[str, ...] = (
+    "number",
+    "subject",
+    "requester",
+    "department",
+    "category",
+    "priority",
+    "status",
+    "assignee",
+    "age",
+    "sla",
+    "version",
+)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """A coordinator's filter set; also what a saved view stores (`to_dict`/`from_dict`).
+
+    Empty tuples / None / "" mean "any". `assignee` is "me", "unassigned", "anyone" or an
+    employee id. Created dates are calendar days in the configured time zone, inclusive.
+    `sort` is one of `COLUMNS`; "age" ascending means youngest first.
+    """
+
+    statuses: tuple[str, ...] = ()
+    department: str | None = None
+    category: str | None = None
+    priorities: tuple[str, ...] = ()
+    assignee: str | int = "anyone"
+    text: str = ""
+    sla_state: str | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    sort: str = "age"
+    descending: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["statuses"] = list(self.statuses)
+        data["priorities"] = list(self.priorities)
+        for key in ("created_from", "created_to"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QueueFilters:
+        """Rebuild from `to_dict` output; unknown keys (from older versions) are ignored."""
+        known = {f for f in cls.__dataclass_fields__}
+        values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
+        for key in ("statuses", "priorities"):
+            if key in values:
+                values[key] = tuple(values[key] or ())
+        for key in ("created_from", "created_to"):
+            if isinstance(values.get(key), str):
+                values[key] = dt.date.fromisoformat(values[key])
+        return cls(**values)
+
+
+#: The default view: "assigned to me, not closed".
+DEFAULT_FILTERS = QueueFilters(statuses=NOT_CLOSED_STATUSES, assignee="me")
+DEFAULT_VIEW_NAME = "Assigned to me, not closed"
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    number: str
+    subject: str
+    requester: str
+    department: str
+    category: str
+    priority: str
+    status: str
+    assignee_id: int | None
+    assignee: str | None
+    submit_date: dt.datetime
+    age: dt.timedelta
+    sla: str | None
+    next_due: dt.datetime | None
+    version: int
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    total_capped: bool  # True: there are more than `total` matches
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass
+class _Parts:
+    """SQL pieces shared by the filter, the SLA column and the SLA sort."""
+
+    breached: ColumnElement[bool]
+    at_risk: ColumnElement[bool]
+    state: ColumnElement[Any]
+    rank: ColumnElement[Any]
+    next_due: ColumnElement[Any]
+    is_open: ColumnElement[bool] = field(default_factory=lambda: Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+
+
+def risk_windows(session: Session) -> dict[str, tuple[dt.timedelta, dt.timedelta]]:
+    """Per priority: (response window, resolution window) = min(20 % of target, 4 h)."""
+    windows: dict[str, tuple[dt.timedelta, dt.timedelta]] = {}
+    for target in session.scalars(select(SlaTarget)):
+        windows[target.priority] = (
+            min(dt.timedelta(minutes=target.response_minutes * RISK_SHARE), RISK_CAP),
+            min(dt.timedelta(minutes=target.resolution_minutes * RISK_SHARE), RISK_CAP),
+        )
+    return windows
+
+
+def _window(windows: Mapping[str, tuple[dt.timedelta, dt.timedelta]], index: int) -> ColumnElement[Any]:
+    whens = [(Ticket.priority == p, literal(w[index])) for p, w in windows.items()]
+    if not whens:
+        return literal(RISK_CAP)
+    return case(*whens, else_=literal(RISK_CAP))
+
+
+def _sla_parts(now: dt.datetime, windows: Mapping[str, tuple[dt.timedelta, dt.timedelta]]) -> _Parts:
+    now_p = literal(now, type_=Ticket.sla_response_due_at.type)
+    is_open = Ticket.status.in_([s.value for s in OPEN_STATUSES])
+    awaiting_response = Ticket.first_response_at.is_(None)
+    not_held = Ticket.on_hold_since.is_(None)
+    breached_clock = or_(
+        Ticket.sla_response_met.is_(False),
+        and_(awaiting_response, Ticket.sla_response_due_at < now_p),
+        and_(not_held, Ticket.sla_resolution_due_at < now_p),
+        and_(Ticket.on_hold_since.is_not(None), Ticket.sla_resolution_due_at < Ticket.on_hold_since),
+    )
+    at_risk_clock = or_(
+        and_(awaiting_response, Ticket.sla_response_due_at <= now_p + _window(windows, 0)),
+        and_(not_held, Ticket.sla_resolution_due_at <= now_p + _window(windows, 1)),
+    )
+    breached = and_(is_open, breached_clock)
+    at_risk = and_(is_open, ~func.coalesce(breached_clock, False), at_risk_clock)
+    state = case(
+        (~is_open, null()),
+        (breached_clock, literal(SlaState.BREACHED.value)),
+        (at_risk_clock, literal(SlaState.AT_RISK.value)),
+        else_=literal(SlaState.ON_TRACK.value),
+    )
+    rank = case(
+        (~is_open, 3),
+        (breached_clock, 0),
+        (at_risk_clock, 1),
+        else_=2,
+    )
+    response_due = case((awaiting_response, Ticket.sla_response_due_at), else_=null())
+    resolution_due = case((not_held, Ticket.sla_resolution_due_at), else_=null())
+    next_due = case((is_open, func.least(response_due, resolution_due)), else_=null())
+    return _Parts(breached=breached, at_risk=at_risk, state=state, rank=rank, next_due=next_due, is_open=is_open)
+
+
+def validate_filters(filters: QueueFilters) -> None:
+    """Raise `ValidationError` naming every bad filter (before any query runs)."""
+    errors: dict[str, str] = {}
+    bad = [s for s in filters.statuses if s not in STATUS_ORDER]
+    if bad:
+        errors["statuses"] = f"unknown status {', '.join(map(repr, bad))}; use {', '.join(STATUS_ORDER)}"
+    bad = [p for p in filters.priorities if p not in PRIORITY_ORDER]
+    if bad:
+        errors["priorities"] = f"unknown priority {', '.join(map(repr, bad))}; use {', '.join(PRIORITY_ORDER)}"
+    a = filters.assignee
+    if isinstance(a, bool) or not ((isinstance(a, int) and a > 0) or (isinstance(a, str) and a in ASSIGNEE_KEYWORDS)):
+        errors["assignee"] = "must be 'me', 'unassigned', 'anyone' or an employee id"
+    if filters.sla_state is not None and filters.sla_state not in {s.value for s in SlaState}:
+        errors["sla_state"] = "must be one of on_track, at_risk, breached"
+    if filters.created_from and filters.created_to and filters.created_from > filters.created_to:
+        errors["created_to"] = "must be on or after the 'created from' date"
+    if filters.sort not in COLUMNS:
+        errors["sort"] = f"must be one of {', '.join(COLUMNS)}"
+    if len(filters.text) > 200:
+        errors["text"] = "at most 200 characters"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    tz = ZoneInfo(settings.get_settings().timezone or "UTC")
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+
+
+def _conditions(actor: Employee, filters: QueueFilters, parts: _Parts) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [policy.ticket_visibility(actor)]
+    if filters.statuses:
+        conds.append(Ticket.status.in_(list(filters.statuses)))
+    if filters.department:
+        conds.append(Ticket.department == filters.department)
+    if filters.category:
+        conds.append(Ticket.category == filters.category)
+    if filters.priorities:
+        conds.append(Ticket.priority.in_(list(filters.priorities)))
+    if filters.assignee == "me":
+        conds.append(Ticket.assigned_to_id == actor.id)
+    elif filters.assignee == "unassigned":
+        conds.append(Ticket.assigned_to_id.is_(None))
+    elif isinstance(filters.assignee, int):
+        conds.append(Ticket.assigned_to_id == filters.assignee)
+    text = filters.text.strip()
+    if text:
+        query = func.websearch_to_tsquery(literal_column("'english'::regconfig"), literal(text, type_=Text))
+        match = TICKET_TSVECTOR.op("@@")(query)
+        conds.append(or_(match, Ticket.ticket_number == text.upper()))
+    if filters.sla_state == SlaState.BREACHED:
+        conds.append(parts.breached)
+    elif filters.sla_state == SlaState.AT_RISK:
+        conds.append(parts.at_risk)
+    elif filters.sla_state == SlaState.ON_TRACK:
+        conds.append(and_(parts.is_open, ~func.coalesce(parts.breached, False), ~func.coalesce(parts.at_risk, False)))
+    if filters.created_from:
+        conds.append(Ticket.submit_date >= _day_start(filters.created_from))
+    if filters.created_to:
+        conds.append(Ticket.submit_date < _day_start(filters.created_to + dt.timedelta(days=1)))
+    return conds
+
+
+def _order(filters: QueueFilters, parts: _Parts, requester: Any, assignee: Any) -> list[Any]:
+    keys: dict[str, list[Any]] = {
+        "number": [Ticket.ticket_number],
+        "subject": [func.lower(Ticket.subject)],
+        "requester": [func.lower(requester.last_name), func.lower(requester.first_name)],
+        "department": [Ticket.department],
+        "category": [Ticket.category],
+        "priority": [case(*[(Ticket.priority == p, i) for i, p in enumerate(PRIORITY_ORDER)], else_=9)],
+        "status": [case(*[(Ticket.status == s, i) for i, s in enumerate(STATUS_ORDER)], else_=99)],
+        "assignee": [func.lower(assignee.last_name), func.lower(assignee.first_name)],
+        "age": [Ticket.submit_date],
+        "sla": [parts.rank, parts.next_due],
+        "version": [Ticket.version],
+    }
+    # Age grows as submit_date falls: "age ascending" is "newest first".
+    descending = (not filters.descending) if filters.sort == "age" else filters.descending
+    order = [k.desc().nulls_last() if descending else k.asc().nulls_last() for k in keys[filters.sort]]
+    order.append(Ticket.id.desc() if descending else Ticket.id.asc())
+    return order
+
+
+def _name(first: Any, last: Any) -> ColumnElement[str]:
+    return func.concat_ws(literal(" "), first, last)
+
+
+def query_queue(
+    session: Session,
+    actor: Employee,
+    filters: QueueFilters,
+    *,
+    page: int = 1,
+    page_size: int = 50,
+    now: dt.datetime | None = None,
+    count_cap: int = COUNT_CAP,
+) -> QueuePage:
+    """One page of the queue and the total number of matches, visible to `actor` only."""
+    policy.require(actor, Action.USE_QUEUE)
+    validate_filters(filters)
+    errors = {}
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        errors["page_size"] = f"must be between 1 and {MAX_PAGE_SIZE}"
+    if page < 1:
+        errors["page"] = "must be 1 or more"
+    if errors:
+        raise ValidationError(errors)
+    now = now or dt.datetime.now(dt.UTC)
+    parts = _sla_parts(now, risk_windows(session))
+    conds = _conditions(actor, filters, parts)
+
+    capped = select(Ticket.id).where(*conds).limit(count_cap + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    total_capped = total > count_cap
+    total = min(total, count_cap)
+
+    requester = aliased(Employee, name="requester")
+    assignee = aliased(Employee, name="assignee")
+    stmt = (
+        select(
+            Ticket.id,
+            Ticket.ticket_number,
+            Ticket.subject,
+            _name(requester.first_name, requester.last_name).label("requester"),
+            Ticket.department,
+            Ticket.category,
+            Ticket.priority,
+            Ticket.status,
+            Ticket.assigned_to_id,
+            _name(assignee.first_name, assignee.last_name).label("assignee"),
+            Ticket.submit_date,
+            parts.state.label("sla"),
+            parts.next_due.label("next_due"),
+            Ticket.version,
+        )
+        .join(requester, requester.id == Ticket.employee_id)
+        .outerjoin(assignee, assignee.id == Ticket.assigned_to_id)
+        .where(*conds)
+        .order_by(*_order(filters, parts, requester, assignee))
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = [
+        QueueRow(
+            id=r.id,
+            number=r.ticket_number,
+            subject=r.subject,
+            requester=r.requester,
+            department=r.department,
+            category=r.category,
+            priority=r.priority or Priority.MEDIUM.value,
+            status=r.status or TicketStatus.NEW.value,
+            assignee_id=r.assigned_to_id,
+            assignee=r.assignee if r.assigned_to_id is not None else None,
+            submit_date=r.submit_date,
+            age=now - r.submit_date,
+            sla=r.sla,
+            next_due=r.next_due,
+            version=r.version,
+        )
+        for r in session.execute(stmt)
+    ]
+    return QueuePage(rows=rows, total=total, total_capped=total_capped, page=page, page_size=page_size)
+
+
+def count_new_since(session: Session, actor: Employee, filters: QueueFilters, since: dt.datetime) -> int:
+    """Tickets in this view submitted after `since` (the live queue's "new" badge)."""
+    policy.require(actor, Action.USE_QUEUE)
+    validate_filters(filters)
+    parts = _sla_parts(dt.datetime.now(dt.UTC), risk_windows(session))
+    conds = [*_conditions(actor, filters, parts), Ticket.submit_date > since]
+    capped = select(Ticket.id).where(*conds).limit(COUNT_CAP + 1).subquery()
+    return min(session.scalar(select(func.count()).select_from(capped)) or 0, COUNT_CAP)
+
+
+def assignable_staff(session: Session, actor: Employee) -> list[tuple[int, str, str]]:
+    """(id, name, department) of active coordinators and admins, for the assignee picker.
+
+    The ticket service still decides whether a given assignment is allowed.
+    """
+    policy.require(actor, Action.USE_QUEUE)
+    stmt = (
+        select(Employee.id, Employee.first_name, Employee.last_name, Employee.department)
+        .where(
+            Employee.role.in_([Role.COORDINATOR.value, Role.ADMIN.value]),
+            Employee.is_active.is_(True),
+            Employee.status == "Approved",
+        )
+        .order_by(Employee.last_name, Employee.first_name, Employee.id)
+    )
+    return [(r.id, f"{r.first_name} {r.last_name}", r.department) for r in session.execute(stmt)]
+
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_FILTERS",
+    "DEFAULT_VIEW_NAME",
+    "NOT_CLOSED_STATUSES",
+    "QueueFilters",
+    "QueuePage",
+    "QueueRow",
+    "SlaState",
+    "assignable_staff",
+    "count_new_since",
+    "query_queue",
+    "risk_windows",
+    "validate_filters",
+]
