@@ -41,7 +41,10 @@ def _naive_datetimes(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    return neutralise_frame(df).to_csv(index=False).encode("utf-8-sig")
+    """RFC 4180 CSV. The CRLF line terminator matters: the csv writer quotes a cell only when
+    it holds a character of the terminator, and spreadsheets split rows on a bare CR too, so
+    with "\n" alone a cell "x\r=cmd" would be written unquoted and open as a formula row."""
+    return neutralise_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_excel_bytes(df: pd.DataFrame, sheet_name: str = "Export") -> bytes:
