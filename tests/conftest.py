@@ -9,6 +9,7 @@ tables emptied and the seed configuration restored (`clean_db`).
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,10 +39,18 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("smartsupport-data")
 
 
+def world_traversable_tmpdir(prefix: str) -> Path:
+    """A temp dir the embedded server's `pgserver` OS user can reach when tests run as root
+    (pytest's own tmp dirs are 0700)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
 @pytest.fixture(scope="session")
-def db_url(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[str]:
+def db_url(data_dir: Path) -> Iterator[str]:
     """URL of a fresh, migrated database private to this test process."""
-    pg_root = Path(os.environ.get("SMARTSUPPORT_TEST_PG_DIR") or tmp_path_factory.mktemp("pg"))
+    pg_root = Path(os.environ.get("SMARTSUPPORT_TEST_PG_DIR") or world_traversable_tmpdir("ss-test-pg-"))
     base = make_url(_server_base_url(pg_root))
     name = f"ss_test_{uuid.uuid4().hex[:12]}"
     url = base.set(database=name).render_as_string(hide_password=False)

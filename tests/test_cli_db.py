@@ -15,6 +15,7 @@ from smartsupport_core import db as core_db
 from smartsupport_core import migrate
 from smartsupport_core.cli import main
 from smartsupport_core.settings import load_settings
+from tests.conftest import world_traversable_tmpdir
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -77,8 +78,9 @@ def test_url_forms_are_normalised() -> None:
     assert core_db.to_sqlalchemy_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
 
 
-def test_embedded_server_when_no_url(tmp_path, monkeypatch) -> None:
+def test_embedded_server_when_no_url(monkeypatch) -> None:
     """Without SMARTSUPPORT_DATABASE_URL the embedded server starts in the data dir, once."""
+    tmp_path = world_traversable_tmpdir("ss-embedded-")
     monkeypatch.delenv("SMARTSUPPORT_DATABASE_URL", raising=False)
     monkeypatch.setenv("SMARTSUPPORT_DATA_DIR", str(tmp_path))
     settings = load_settings()
