@@ -1,0 +1,1018 @@
+"""Reporting Service (spec process 7.0): SLA dashboards computed in the database.
+
+Every figure is an aggregate over numbers the SLA clock stored on `core_ticket` when the
+events happened (`smartsupport_core.sla`): nothing here recomputes business time per row,
+and no Python loop walks tickets. Each query is ANDed with `policy.ticket_visibility(actor)`
+(a coordinator's report covers their department plus tickets assigned to them) and the
+caller must hold `Action.VIEW_REPORTS`.
+
+Periods. `ReportFilters.start`/`end` are local dates (settings time zone), `end` inclusive:
+the period is [start 00:00, end+1 00:00). The *previous period* is the same number of days
+right before it. "As of" the period end means min(period end, now).
+
+KPI definitions (current period; the previous value uses the same rule on the previous
+period; `change` = current - previous):
+
+* open_backlog: tickets open at the period end - submitted before it and either still in an
+  open status (New, Open, In Progress, On Hold) or resolved/closed (`resolved_at` or
+  `time_closed`) after it. (A reopened ticket that is open now counts as open throughout.)
+* created: tickets with `submit_date` in the period.
+* resolved: tickets whose first resolution (`resolved_at`, kept across reopens) is in the period.
+* response_p50 / response_p90: median / 90th percentile of `sla_response_minutes` (minutes on
+  the response target's clock - business minutes by default) of tickets *created* in the
+  period that have had a first response.
+* resolution_p50 / resolution_p90: same over `sla_resolution_minutes` (On-Hold time excluded)
+  of tickets *resolved* in the period.
+* response_compliance: % of tickets created in the period that met the response target
+  (`sla_response_met`), out of those with a first response plus those still waiting past
+  `sla_response_due_at` now (a Rejected/Withdrawn ticket never answered is not counted).
+* resolution_compliance: % of tickets resolved in the period with `sla_resolution_met`.
+* breached_open: tickets open at the period end whose response is overdue (no first response
+  by then and `sla_response_due_at` passed) or whose resolution is overdue
+  (`sla_resolution_due_at` passed before the period end - or before `on_hold_since` for a
+  ticket On Hold, since the clock is paused).
+* reopen_rate: % of tickets resolved in the period that were reopened (`reopen_count` > 0).
+* satisfaction: average rating (1-5) of ratings given (`core_ticketrating.created_at`) in the
+  period, on tickets in scope.
+
+Trends are by local ISO week (Monday): created/response figures by week of submission,
+resolved/resolution figures by week of first resolution. Breakdowns use the same two
+cohorts per department, category, priority and coordinator (assignee). The backlog matrix
+and the due-soon list describe *now* (dimension filters apply, the date range does not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+from sqlalchemy import (
+    DateTime,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement
+
+from . import policy
+from .errors import ValidationError
+from .models import Employee, Ticket, TicketCategory, TicketRating
+from .policy import Action
+from .settings import get_settings
+from .vocab import OPEN_STATUSES, Priority, TicketStatus
+
+UTC = dt.UTC
+MAX_RANGE_DAYS = 3 * 366
+#: Percentiles computed per group in one ordered-set aggregate (one sort per group).
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.9, 0.95)
+#: Backlog age buckets: upper bounds in days (calendar age since submission) and labels.
+AGE_BOUNDS_DAYS = (1, 3, 7, 14, 30)
+AGE_LABELS = ("< 1 day", "1-3 days", "3-7 days", "7-14 days", "14-30 days", "30+ days")
+#: Resolution-time histogram: upper bounds in hours on the SLA clock, and labels.
+RESOLUTION_BOUNDS_HOURS = (1, 2, 4, 8, 16, 24, 40, 80)
+RESOLUTION_LABELS = ("< 1 h", "1-2 h", "2-4 h", "4-8 h", "8-16 h", "16-24 h", "24-40 h", "40-80 h", "80+ h")
+DUE_SOON_BUSINESS_MINUTES = 4 * 60
+DRILL_LIMIT = 500
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+UNASSIGNED = "unassigned"
+_OPEN = [s.value for s in OPEN_STATUSES]
+_NEVER_ANSWERED_OK = [TicketStatus.REJECTED.value, TicketStatus.WITHDRAWN.value]
+
+
+@dataclass(frozen=True)
+class KpiDef:
+    key: str
+    label: str
+    unit: str  # count | minutes | percent | score
+    better: str  # higher | lower: how the page colours the change
+
+
+#: The KPI tiles in page order; definitions in the module docstring.
+KPI_DEFS: tuple[KpiDef, ...] = (
+    KpiDef("open_backlog", "Open backlog", "count", "lower"),
+    KpiDef("created", "Created", "count", "lower"),
+    KpiDef("resolved", "Resolved", "count", "higher"),
+    KpiDef("response_p50", "Median first response", "minutes", "lower"),
+    KpiDef("response_p90", "p90 first response", "minutes", "lower"),
+    KpiDef("resolution_p50", "Median resolution", "minutes", "lower"),
+    KpiDef("resolution_p90", "p90 resolution", "minutes", "lower"),
+    KpiDef("response_compliance", "Response SLA met", "percent", "higher"),
+    KpiDef("resolution_compliance", "Resolution SLA met", "percent", "higher"),
+    KpiDef("breached_open", "Open and breached", "count", "lower"),
+    KpiDef("reopen_rate", "Reopen rate", "percent", "lower"),
+    KpiDef("satisfaction", "Satisfaction (1-5)", "score", "higher"),
+)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a manager narrows the report to; every field is ANDed with visibility."""
+
+    start: dt.date
+    end: dt.date  # inclusive
+    department: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    coordinator_id: int | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        """Hashable identity (the portal's cache key)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    @classmethod
+    def last_days(cls, days: int, today: dt.date | None = None, **dims: Any) -> ReportFilters:
+        today = today or dt.datetime.now(_tz()).date()
+        return cls(start=today - dt.timedelta(days=days - 1), end=today, **dims)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.datetime
+    end: dt.datetime
+    prev_start: dt.datetime
+    tz: str
+
+    @property
+    def prev_end(self) -> dt.datetime:
+        return self.start
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    unit: str
+    better: str
+    value: float | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+
+@dataclass
+class Dashboard:
+    """Everything the dashboard page shows, for one actor and filter set."""
+
+    filters: ReportFilters
+    computed_at: dt.datetime
+    kpis: list[Kpi]
+    trends: pd.DataFrame
+    breakdowns: dict[str, pd.DataFrame]
+    distribution: pd.DataFrame
+    histogram: pd.DataFrame
+    backlog: pd.DataFrame
+    due_soon: pd.DataFrame
+    heatmap: pd.DataFrame
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- Scope and validation ---------------------------------------------------------------
+
+
+def _tz() -> ZoneInfo:
+    name = get_settings().timezone
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def validate_filters(session: Session, filters: ReportFilters) -> None:
+    """Raise ValidationError naming every bad filter (nothing is queried before)."""
+    errors: dict[str, str] = {}
+    if not isinstance(filters.start, dt.date) or not isinstance(filters.end, dt.date):
+        errors["date range"] = "start and end must be dates"
+    elif filters.end < filters.start:
+        errors["date range"] = "the end date must be on or after the start date"
+    elif (filters.end - filters.start).days + 1 > MAX_RANGE_DAYS:
+        errors["date range"] = f"at most {MAX_RANGE_DAYS} days"
+    if filters.priority is not None and filters.priority not in {p.value for p in Priority}:
+        errors["priority"] = "must be one of " + ", ".join(p.value for p in Priority)
+    if filters.category is not None and not session.scalar(
+        select(func.count()).select_from(TicketCategory).where(TicketCategory.name == filters.category)
+    ):
+        errors["category"] = f"unknown category {filters.category!r}"
+    if filters.department is not None and not isinstance(filters.department, str):
+        errors["department"] = "must be a department name"
+    if filters.coordinator_id is not None and not isinstance(filters.coordinator_id, int):
+        errors["coordinator"] = "must be an employee id"
+    if errors:
+        raise ValidationError(errors)
+
+
+def period_of(filters: ReportFilters) -> Period:
+    tz = _tz()
+    days = (filters.end - filters.start).days + 1
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+
+    return Period(
+        start=midnight(filters.start),
+        end=midnight(filters.end + dt.timedelta(days=1)),
+        prev_start=midnight(filters.start - dt.timedelta(days=days)),
+        tz=tz.key,
+    )
+
+
+def scope(actor: Employee, filters: ReportFilters) -> list[ColumnElement[bool]]:
+    """Visibility AND the dimension filters (the date range is applied per cohort)."""
+    conds: list[ColumnElement[bool]] = [policy.ticket_visibility(actor)]
+    if filters.department is not None:
+        conds.append(Ticket.department == filters.department)
+    if filters.category is not None:
+        conds.append(Ticket.category == filters.category)
+    if filters.priority is not None:
+        conds.append(Ticket.priority == filters.priority)
+    if filters.coordinator_id is not None:
+        conds.append(Ticket.assigned_to_id == filters.coordinator_id)
+    return conds
+
+
+def _checked(session: Session, actor: Employee, filters: ReportFilters) -> list[ColumnElement[bool]]:
+    policy.require(actor, Action.VIEW_REPORTS)
+    validate_filters(session, filters)
+    _tune(session)
+    return scope(actor, filters)
+
+
+def _tune(session: Session) -> None:
+    """Report queries sort up to a million numbers: give them memory, skip JIT compile time."""
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    session.execute(text("SET LOCAL jit = off"))
+
+
+# --- Shared SQL expressions ---------------------------------------------------------------
+
+
+def _quantiles(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    arr = literal_column("ARRAY[" + ", ".join(str(q) for q in QUANTILES) + "]::float8[]")
+    return func.percentile_cont(arr).within_group(column)
+
+
+def _q(row: Any, name: str, q: float) -> float | None:
+    arr = row[name]
+    if arr is None:
+        return None
+    value = arr[QUANTILES.index(q)]
+    return None if value is None else float(value)
+
+
+def _pct(part: ColumnElement[Any], whole: ColumnElement[Any]) -> ColumnElement[Any]:
+    return 100.0 * cast(part, Float) / func.nullif(whole, 0)
+
+
+def response_counted(now: dt.datetime) -> ColumnElement[bool]:
+    """Tickets whose response compliance is decided: answered, or still waiting past due."""
+    return or_(
+        Ticket.sla_response_met.is_not(None),
+        and_(Ticket.sla_response_due_at < now, Ticket.status.not_in(_NEVER_ANSWERED_OK)),
+    )
+
+
+def open_at(when: dt.datetime) -> ColumnElement[bool]:
+    return and_(
+        Ticket.submit_date < when,
+        or_(Ticket.status.in_(_OPEN), Ticket.resolved_at >= when, Ticket.time_closed >= when),
+    )
+
+
+def breached_at(when: dt.datetime) -> ColumnElement[bool]:
+    paused_at = func.least(literal(when), func.coalesce(Ticket.on_hold_since, literal(when)))
+    return and_(
+        open_at(when),
+        or_(
+            and_(
+                Ticket.sla_response_due_at < when,
+                or_(Ticket.first_response_at.is_(None), Ticket.first_response_at > when),
+            ),
+            and_(
+                or_(Ticket.resolved_at.is_(None), Ticket.resolved_at >= when),
+                Ticket.sla_resolution_due_at < paused_at,
+            ),
+        ),
+    )
+
+
+def _local(column: ColumnElement[Any], tz: str) -> ColumnElement[Any]:
+    return func.timezone(tz, column)
+
+
+def _week(column: ColumnElement[Any], tz: str) -> ColumnElement[Any]:
+    return func.date_trunc("week", _local(column, tz))
+
+
+def _age_bucket(now: dt.datetime) -> ColumnElement[Any]:
+    days = extract("epoch", literal(now) - Ticket.submit_date) / 86400.0
+    bounds = literal_column("ARRAY[" + ", ".join(str(b) for b in AGE_BOUNDS_DAYS) + "]::float8[]")
+    return func.width_bucket(cast(days, Float), bounds)
+
+
+def _resolution_bucket() -> ColumnElement[Any]:
+    bounds = literal_column("ARRAY[" + ", ".join(str(b) for b in RESOLUTION_BOUNDS_HOURS) + "]::float8[]")
+    return func.width_bucket(Ticket.sla_resolution_minutes / 60.0, bounds)
+
+
+def _week_series(p: Period) -> Select[Any]:
+    first = p.start.replace(tzinfo=None) - dt.timedelta(days=p.start.weekday())
+    last_day = (p.end - dt.timedelta(days=1)).replace(tzinfo=None)
+    last = last_day - dt.timedelta(days=last_day.weekday())
+    series = func.generate_series(literal(first), literal(last), literal_column("interval '1 week'"))
+    return select(series.label("week"))
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now if now is not None else dt.datetime.now(UTC)
+
+
+# --- KPIs --------------------------------------------------------------------------------
+
+
+def _kpi_figures(session: Session, conds: list[ColumnElement[bool]], p: Period, now: dt.datetime) -> dict[str, Any]:
+    cur_c = Ticket.submit_date >= p.start
+    prev_c = Ticket.submit_date < p.start
+    counted = response_counted(now)
+    met_r = Ticket.sla_response_met.is_(True)
+    created = (
+        session.execute(
+            select(
+                func.count().filter(cur_c).label("created"),
+                func.count().filter(prev_c).label("created_prev"),
+                _quantiles(Ticket.sla_response_minutes).filter(cur_c).label("q"),
+                _quantiles(Ticket.sla_response_minutes).filter(prev_c).label("q_prev"),
+                _pct(func.count().filter(cur_c, met_r), func.count().filter(cur_c, counted)).label("comp"),
+                _pct(func.count().filter(prev_c, met_r), func.count().filter(prev_c, counted)).label("comp_prev"),
+            ).where(*conds, Ticket.submit_date >= p.prev_start, Ticket.submit_date < p.end)
+        )
+        .one()
+        ._mapping
+    )
+
+    cur_r = Ticket.resolved_at >= p.start
+    prev_r = Ticket.resolved_at < p.start
+    decided = Ticket.sla_resolution_met.is_not(None)
+    met_s = Ticket.sla_resolution_met.is_(True)
+    reopened = Ticket.reopen_count > 0
+    resolved = (
+        session.execute(
+            select(
+                func.count().filter(cur_r).label("resolved"),
+                func.count().filter(prev_r).label("resolved_prev"),
+                _quantiles(Ticket.sla_resolution_minutes).filter(cur_r).label("q"),
+                _quantiles(Ticket.sla_resolution_minutes).filter(prev_r).label("q_prev"),
+                _pct(func.count().filter(cur_r, met_s), func.count().filter(cur_r, decided)).label("comp"),
+                _pct(func.count().filter(prev_r, met_s), func.count().filter(prev_r, decided)).label("comp_prev"),
+                _pct(func.count().filter(cur_r, reopened), func.count().filter(cur_r)).label("reopen"),
+                _pct(func.count().filter(prev_r, reopened), func.count().filter(prev_r)).label("reopen_prev"),
+            ).where(*conds, Ticket.resolved_at >= p.prev_start, Ticket.resolved_at < p.end)
+        )
+        .one()
+        ._mapping
+    )
+
+    as_of = min(p.end, now)
+    prev_as_of = min(p.prev_end, now)
+    backlog = (
+        session.execute(
+            select(
+                func.count().filter(open_at(as_of)).label("open"),
+                func.count().filter(open_at(prev_as_of)).label("open_prev"),
+                func.count().filter(breached_at(as_of)).label("breached"),
+                func.count().filter(breached_at(prev_as_of)).label("breached_prev"),
+            ).where(
+                *conds,
+                Ticket.submit_date < as_of,
+                or_(
+                    Ticket.status.in_(_OPEN),
+                    Ticket.resolved_at >= prev_as_of,
+                    Ticket.time_closed >= prev_as_of,
+                ),
+            )
+        )
+        .one()
+        ._mapping
+    )
+
+    cur_s = TicketRating.created_at >= p.start
+    prev_s = TicketRating.created_at < p.start
+    ratings = (
+        session.execute(
+            select(
+                cast(func.avg(TicketRating.rating).filter(cur_s), Float).label("avg"),
+                cast(func.avg(TicketRating.rating).filter(prev_s), Float).label("avg_prev"),
+                func.count().filter(cur_s).label("n"),
+            )
+            .select_from(TicketRating)
+            .join(Ticket, Ticket.id == TicketRating.ticket_id)
+            .where(*conds, TicketRating.created_at >= p.prev_start, TicketRating.created_at < p.end)
+        )
+        .one()
+        ._mapping
+    )
+
+    return {
+        "open_backlog": (backlog["open"], backlog["open_prev"]),
+        "created": (created["created"], created["created_prev"]),
+        "resolved": (resolved["resolved"], resolved["resolved_prev"]),
+        "response_p50": (_q(created, "q", 0.5), _q(created, "q_prev", 0.5)),
+        "response_p90": (_q(created, "q", 0.9), _q(created, "q_prev", 0.9)),
+        "resolution_p50": (_q(resolved, "q", 0.5), _q(resolved, "q_prev", 0.5)),
+        "resolution_p90": (_q(resolved, "q", 0.9), _q(resolved, "q_prev", 0.9)),
+        "response_compliance": (created["comp"], created["comp_prev"]),
+        "resolution_compliance": (resolved["comp"], resolved["comp_prev"]),
+        "breached_open": (backlog["breached"], backlog["breached_prev"]),
+        "reopen_rate": (resolved["reopen"], resolved["reopen_prev"]),
+        "satisfaction": (ratings["avg"], ratings["avg_prev"]),
+        "_ratings": ratings["n"],
+    }
+
+
+def _to_kpis(figures: dict[str, Any]) -> list[Kpi]:
+    def num(v: Any) -> float | None:
+        return None if v is None else float(v)
+
+    return [Kpi(d.key, d.label, d.unit, d.better, num(figures[d.key][0]), num(figures[d.key][1])) for d in KPI_DEFS]
+
+
+def kpis(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None) -> list[Kpi]:
+    """The KPI tiles, each with its previous-period value (see the module docstring)."""
+    conds = _checked(session, actor, filters)
+    return _to_kpis(_kpi_figures(session, conds, period_of(filters), _now(now)))
+
+
+# --- Grouped cohorts: trends, breakdowns, heat map, distribution -------------------------
+
+#: Breakdown dimensions: name -> Ticket column.
+DIMENSIONS: dict[str, Any] = {
+    "department": Ticket.department,
+    "category": Ticket.category,
+    "priority": Ticket.priority,
+    "coordinator": Ticket.assigned_to_id,
+}
+_GROUP_ORDER = ("department", "category", "priority", "coordinator", "week", "dow", "hour", "bucket")
+
+
+def _mask(grouped: tuple[str, ...], columns: tuple[str, ...]) -> int:
+    """The value PostgreSQL's GROUPING(columns...) takes for a grouping set."""
+    n = len(columns)
+    return sum(1 << (n - 1 - i) for i, c in enumerate(columns) if c not in grouped)
+
+
+def _grouped(
+    inner: Any, columns: tuple[str, ...], sets: dict[str, tuple[str, ...]], aggregates: list[ColumnElement[Any]]
+) -> Any:
+    """One scan, several GROUPING SETS; returns the CTE with a `gid` per set."""
+    cols = [inner.c[c] for c in columns]
+    spec = [tuple_(*[inner.c[c] for c in s]) if len(s) > 1 else inner.c[s[0]] for s in sets.values()]
+    return select(func.grouping(*cols).label("gid"), *cols, *aggregates).group_by(func.grouping_sets(*spec)).cte("g")
+
+
+def _created_cohort(session: Session, conds: list[ColumnElement[bool]], p: Period, now: dt.datetime) -> pd.DataFrame:
+    """Created-in-period figures by week, dimension and weekday x hour, in one statement."""
+    inner = (
+        select(
+            Ticket.department,
+            Ticket.category,
+            Ticket.priority,
+            cast(Ticket.assigned_to_id, String).label("coordinator"),
+            _week(Ticket.submit_date, p.tz).label("week"),
+            cast(extract("isodow", _local(Ticket.submit_date, p.tz)), Integer).label("dow"),
+            cast(extract("hour", _local(Ticket.submit_date, p.tz)), Integer).label("hour"),
+            Ticket.sla_response_minutes.label("minutes"),
+            Ticket.sla_response_met.label("met"),
+            response_counted(now).label("counted"),
+        )
+        .where(*conds, Ticket.submit_date >= p.start, Ticket.submit_date < p.end)
+        .subquery("c")
+    )
+    columns = ("department", "category", "priority", "coordinator", "week", "dow", "hour")
+    sets = {
+        "department": ("department",),
+        "category": ("category",),
+        "priority": ("priority",),
+        "coordinator": ("coordinator",),
+        "week": ("week",),
+        "heat": ("dow", "hour"),
+    }
+    g = _grouped(
+        inner,
+        columns,
+        sets,
+        [
+            func.count().label("n"),
+            _quantiles(inner.c.minutes).label("q"),
+            func.count().filter(inner.c.met.is_(True)).label("met"),
+            func.count().filter(inner.c.counted).label("counted"),
+        ],
+    )
+    return _expand(session, g, columns, sets, p)
+
+
+def _resolved_cohort(session: Session, conds: list[ColumnElement[bool]], p: Period) -> pd.DataFrame:
+    """Resolved-in-period figures by week, dimension and priority x time bucket."""
+    inner = (
+        select(
+            Ticket.department,
+            Ticket.category,
+            Ticket.priority,
+            cast(Ticket.assigned_to_id, String).label("coordinator"),
+            _week(Ticket.resolved_at, p.tz).label("week"),
+            _resolution_bucket().label("bucket"),
+            Ticket.sla_resolution_minutes.label("minutes"),
+            Ticket.sla_resolution_met.label("met"),
+            (Ticket.reopen_count > 0).label("reopened"),
+        )
+        .where(*conds, Ticket.resolved_at >= p.start, Ticket.resolved_at < p.end)
+        .subquery("r")
+    )
+    columns = ("department", "category", "priority", "coordinator", "week", "bucket")
+    sets = {
+        "department": ("department",),
+        "category": ("category",),
+        "priority": ("priority",),
+        "coordinator": ("coordinator",),
+        "week": ("week",),
+        "hist": ("priority", "bucket"),
+    }
+    g = _grouped(
+        inner,
+        columns,
+        sets,
+        [
+            func.count().label("n"),
+            _quantiles(inner.c.minutes).label("q"),
+            func.count().filter(inner.c.met.is_(True)).label("met"),
+            func.count().filter(inner.c.met.is_not(None)).label("counted"),
+            func.count().filter(inner.c.reopened).label("reopened"),
+        ],
+    )
+    return _expand(session, g, columns, sets, p)
+
+
+def _expand(session: Session, g: Any, columns: tuple[str, ...], sets: dict[str, tuple[str, ...]], p: Period):
+    """Turn the grouping-set rows into one frame (kind, key, ...), filling weeks/cells/buckets."""
+    aggs = [c.name for c in g.c if c.name not in columns and c.name != "gid"]
+
+    def row(kind: str, key: ColumnElement[Any], week: Any, a: Any, b: Any, source: Any) -> Select[Any]:
+        return select(
+            literal(kind).label("kind"),
+            cast(key, String).label("key"),
+            cast(week, DateTime(timezone=False)).label("week"),
+            cast(a, Integer).label("a"),
+            cast(b, Integer).label("b"),
+            *[source.c[x] for x in aggs],
+        )
+
+    parts: list[Select[Any]] = []
+    for kind, grouped in sets.items():
+        mask = _mask(grouped, columns)
+        if kind == "week":
+            weeks = _week_series(p).subquery("weeks")
+            parts.append(
+                row(kind, null(), weeks.c.week, null(), null(), g)
+                .select_from(weeks)
+                .outerjoin(g, and_(g.c.gid == mask, g.c.week == weeks.c.week))
+            )
+        elif kind == "heat":
+            d = func.generate_series(1, 7).table_valued("d").render_derived(name="dd")
+            h = func.generate_series(0, 23).table_valued("h").render_derived(name="hh")
+            parts.append(
+                row(kind, null(), null(), d.c.d, h.c.h, g)
+                .select_from(d.join(h, literal(True)))
+                .outerjoin(g, and_(g.c.gid == mask, g.c.dow == d.c.d, g.c.hour == h.c.h))
+            )
+        elif kind == "hist":
+            pr = (
+                func.unnest(literal_column("ARRAY[" + ",".join(f"'{x.value}'" for x in Priority) + "]"))
+                .table_valued("p")
+                .render_derived(name="pp")
+            )
+            b = func.generate_series(0, len(RESOLUTION_BOUNDS_HOURS)).table_valued("b").render_derived(name="bb")
+            parts.append(
+                row(kind, pr.c.p, null(), b.c.b, null(), g)
+                .select_from(pr.join(b, literal(True)))
+                .outerjoin(g, and_(g.c.gid == mask, g.c.priority == pr.c.p, g.c.bucket == b.c.b))
+            )
+        else:
+            parts.append(row(kind, g.c[grouped[0]], null(), null(), null(), g).where(g.c.gid == mask))
+    result = session.execute(union_all(*parts))
+    return pd.DataFrame(result.mappings().all(), columns=["kind", "key", "week", "a", "b", *aggs])
+
+
+# --- Public views (each checks policy) ----------------------------------------------------
+
+
+def _names(session: Session, ids: list[str]) -> dict[str, str]:
+    wanted = [int(i) for i in ids if i not in (None, UNASSIGNED)]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Employee.id, Employee.first_name, Employee.last_name).where(Employee.id.in_(wanted))
+    ).all()
+    return {str(r.id): f"{r.first_name} {r.last_name}" for r in rows}
+
+
+def _qcols(df: pd.DataFrame, prefix: str, qs: tuple[float, ...] = (0.5, 0.9)) -> pd.DataFrame:
+    for q in qs:
+        name = f"{prefix}_p{round(q * 100):02d}"
+        df[name] = df["q"].map(lambda arr, q=q: None if arr is None else arr[QUANTILES.index(q)])
+    return df
+
+
+def _rate(met: pd.Series, counted: pd.Series) -> pd.Series:
+    out = 100.0 * met.astype("float64") / counted.astype("float64")
+    return out.where(counted > 0)
+
+
+def _trends(created: pd.DataFrame, resolved: pd.DataFrame) -> pd.DataFrame:
+    c = _qcols(created[created.kind == "week"].copy(), "response")
+    r = _qcols(resolved[resolved.kind == "week"].copy(), "resolution")
+    out = pd.DataFrame({"week": pd.to_datetime(c["week"]).dt.date.to_numpy()})
+    out["created"] = c["n"].fillna(0).astype(int).to_numpy()
+    out["resolved"] = r["n"].fillna(0).astype(int).to_numpy()
+    for col in ("response_p50", "response_p90"):
+        out[col] = c[col].to_numpy()
+    for col in ("resolution_p50", "resolution_p90"):
+        out[col] = r[col].to_numpy()
+    out["response_compliance"] = _rate(c["met"].fillna(0), c["counted"].fillna(0)).to_numpy()
+    out["resolution_compliance"] = _rate(r["met"].fillna(0), r["counted"].fillna(0)).to_numpy()
+    return out
+
+
+def _breakdown(session: Session, created: pd.DataFrame, resolved: pd.DataFrame, dim: str) -> pd.DataFrame:
+    c = _qcols(created[created.kind == dim].copy(), "response")
+    r = _qcols(resolved[resolved.kind == dim].copy(), "resolution")
+    c["key"] = c["key"].fillna(UNASSIGNED)
+    r["key"] = r["key"].fillna(UNASSIGNED)
+    c = c.rename(columns={"n": "created", "met": "response_met", "counted": "response_counted"})
+    r = r.rename(columns={"n": "resolved", "met": "resolution_met", "counted": "resolution_counted"})
+    out = c[["key", "created", "response_p50", "response_met", "response_counted"]].merge(
+        r[["key", "resolved", "resolution_p50", "resolution_met", "resolution_counted", "reopened"]],
+        on="key",
+        how="outer",
+    )
+    for col in ("created", "resolved", "response_met", "response_counted", "resolution_met", "resolution_counted"):
+        out[col] = out[col].fillna(0).astype(int)
+    out["response_compliance"] = _rate(out["response_met"], out["response_counted"])
+    out["resolution_compliance"] = _rate(out["resolution_met"], out["resolution_counted"])
+    if dim == "coordinator":
+        names = _names(session, list(out["key"]))
+        out["label"] = out["key"].map(lambda k: names.get(k, "Unassigned" if k == UNASSIGNED else f"#{k}"))
+    else:
+        out["label"] = out["key"]
+    cols = [
+        "key",
+        "label",
+        "created",
+        "resolved",
+        "response_p50",
+        "resolution_p50",
+        "response_compliance",
+        "resolution_compliance",
+    ]
+    return (
+        out[cols].sort_values(["created", "resolved", "label"], ascending=[False, False, True]).reset_index(drop=True)
+    )
+
+
+def _heatmap(created: pd.DataFrame) -> pd.DataFrame:
+    h = created[created.kind == "heat"]
+    out = pd.DataFrame({"dow": h["a"].astype(int).to_numpy(), "hour": h["b"].astype(int).to_numpy()})
+    out["weekday"] = out["dow"].map(lambda d: WEEKDAYS[d - 1])
+    out["created"] = h["n"].fillna(0).astype(int).to_numpy()
+    return out.sort_values(["dow", "hour"]).reset_index(drop=True)
+
+
+def _distribution(resolved: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    pri = resolved[resolved.kind == "priority"].copy()
+    order = [p.value for p in Priority]
+    dist = pd.DataFrame({"priority": pri["key"].to_numpy(), "resolved": pri["n"].astype(int).to_numpy()})
+    for q in QUANTILES:
+        dist[f"p{round(q * 100):02d}"] = (
+            pri["q"].map(lambda a, q=q: None if a is None else a[QUANTILES.index(q)]).to_numpy()
+        )
+    dist["order"] = dist["priority"].map(lambda p: order.index(p) if p in order else len(order))
+    dist = dist.sort_values("order").drop(columns="order").reset_index(drop=True)
+    h = resolved[resolved.kind == "hist"]
+    hist = pd.DataFrame({"priority": h["key"].to_numpy(), "bucket": h["a"].astype(int).to_numpy()})
+    hist["label"] = hist["bucket"].map(lambda b: RESOLUTION_LABELS[b])
+    hist["resolved"] = h["n"].fillna(0).astype(int).to_numpy()
+    hist["order"] = hist["priority"].map(order.index)
+    hist = hist.sort_values(["order", "bucket"]).drop(columns="order").reset_index(drop=True)
+    return dist, hist
+
+
+def trends(
+    session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None
+) -> pd.DataFrame:
+    """Weekly: created vs resolved, p50/p90 response and resolution, compliance %."""
+    conds = _checked(session, actor, filters)
+    p = period_of(filters)
+    return _trends(_created_cohort(session, conds, p, _now(now)), _resolved_cohort(session, conds, p))
+
+
+def breakdown(
+    session: Session, actor: Employee, filters: ReportFilters, dimension: str, *, now: dt.datetime | None = None
+) -> pd.DataFrame:
+    """Counts, medians and compliance per department / category / priority / coordinator."""
+    if dimension not in DIMENSIONS:
+        raise ValidationError({"dimension": "must be one of " + ", ".join(DIMENSIONS)})
+    conds = _checked(session, actor, filters)
+    p = period_of(filters)
+    return _breakdown(
+        session, _created_cohort(session, conds, p, _now(now)), _resolved_cohort(session, conds, p), dimension
+    )
+
+
+def resolution_distribution(
+    session: Session, actor: Employee, filters: ReportFilters
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per priority: quantiles of resolution minutes (box plot) and a bucket histogram."""
+    conds = _checked(session, actor, filters)
+    return _distribution(_resolved_cohort(session, conds, period_of(filters)))
+
+
+def arrivals_heatmap(session: Session, actor: Employee, filters: ReportFilters) -> pd.DataFrame:
+    """Tickets created per local weekday x hour (all 168 cells)."""
+    conds = _checked(session, actor, filters)
+    return _heatmap(_created_cohort(session, conds, period_of(filters), _now(None)))
+
+
+def _backlog(session: Session, conds: list[ColumnElement[bool]], now: dt.datetime) -> pd.DataFrame:
+    bucket = _age_bucket(now)
+    inner = (
+        select(Ticket.status, bucket.label("bucket"))
+        .where(*conds, Ticket.status.in_(_OPEN), Ticket.submit_date < now)
+        .subquery("o")
+    )
+    grouped = (
+        select(inner.c.status, inner.c.bucket, func.count().label("n"))
+        .group_by(inner.c.status, inner.c.bucket)
+        .subquery("og")
+    )
+    st = (
+        func.unnest(literal_column("ARRAY[" + ",".join(f"'{s}'" for s in _OPEN) + "]"))
+        .table_valued("s")
+        .render_derived(name="ss")
+    )
+    b = func.generate_series(0, len(AGE_BOUNDS_DAYS)).table_valued("b").render_derived(name="bb")
+    rows = (
+        session.execute(
+            select(st.c.s.label("status"), b.c.b.label("bucket"), func.coalesce(grouped.c.n, 0).label("tickets"))
+            .select_from(st.join(b, literal(True)))
+            .outerjoin(grouped, and_(grouped.c.status == st.c.s, grouped.c.bucket == b.c.b))
+            .order_by(b.c.b)
+        )
+        .mappings()
+        .all()
+    )
+    df = pd.DataFrame(rows, columns=["status", "bucket", "tickets"])
+    df["age"] = df["bucket"].map(lambda i: AGE_LABELS[i])
+    df["order"] = df["status"].map(_OPEN.index)
+    return df.sort_values(["bucket", "order"]).drop(columns="order").reset_index(drop=True)
+
+
+def backlog(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None):
+    """Open tickets now by age bucket x status (every cell, zeros included)."""
+    conds = _checked(session, actor, filters)
+    return _backlog(session, conds, _now(now))
+
+
+def _due_threshold(session: Session, now: dt.datetime) -> dt.datetime:
+    from . import sla
+
+    return sla.add_business_minutes(sla.load_calendar(session), now, DUE_SOON_BUSINESS_MINUTES)
+
+
+def _ticket_columns() -> tuple[list[Any], Any]:
+    assignee = aliased(Employee)
+    return [
+        Ticket.id,
+        Ticket.ticket_number,
+        Ticket.subject,
+        Ticket.status,
+        Ticket.priority,
+        Ticket.department,
+        Ticket.category,
+        func.coalesce(assignee.first_name + " " + assignee.last_name, "Unassigned").label("coordinator"),
+        Ticket.submit_date,
+        Ticket.first_response_at,
+        Ticket.sla_response_due_at,
+        Ticket.sla_response_minutes,
+        Ticket.sla_response_met,
+        Ticket.resolved_at,
+        Ticket.sla_resolution_due_at,
+        Ticket.sla_resolution_minutes,
+        Ticket.sla_resolution_met,
+        Ticket.reopen_count,
+    ], assignee
+
+
+def _ticket_frame(rows: list[Any], extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    base = [
+        "id",
+        "ticket_number",
+        "subject",
+        "status",
+        "priority",
+        "department",
+        "category",
+        "coordinator",
+        "submit_date",
+        "first_response_at",
+        "sla_response_due_at",
+        "sla_response_minutes",
+        "sla_response_met",
+        "resolved_at",
+        "sla_resolution_due_at",
+        "sla_resolution_minutes",
+        "sla_resolution_met",
+        "reopen_count",
+    ]
+    df = pd.DataFrame(rows, columns=[*base, *extra])
+    df["link"] = df["id"].map(lambda i: f"/ticket?id={i}")
+    return df
+
+
+def _due_soon(session: Session, conds: list[ColumnElement[bool]], now: dt.datetime) -> pd.DataFrame:
+    threshold = _due_threshold(session, now)
+    resp_due = and_(Ticket.first_response_at.is_(None), Ticket.sla_response_due_at <= threshold)
+    res_limit = func.coalesce(Ticket.on_hold_since, literal(threshold))
+    res_due = and_(Ticket.resolved_at.is_(None), Ticket.sla_resolution_due_at <= res_limit)
+    next_due = func.least(case((resp_due, Ticket.sla_response_due_at)), case((res_due, Ticket.sla_resolution_due_at)))
+    columns, assignee = _ticket_columns()
+    breached = next_due < now
+    clock = case(
+        (and_(resp_due, or_(~res_due, Ticket.sla_response_due_at <= Ticket.sla_resolution_due_at)), "response"),
+        else_="resolution",
+    )
+    rows = session.execute(
+        select(*columns, next_due.label("due_at"), breached.label("breached"), clock.label("clock"))
+        .outerjoin(assignee, assignee.id == Ticket.assigned_to_id)
+        .where(*conds, Ticket.status.in_(_OPEN), or_(resp_due, res_due))
+        .order_by(next_due, Ticket.id)
+        .limit(DRILL_LIMIT)
+    ).all()
+    return _ticket_frame(rows, ("due_at", "breached", "clock"))
+
+
+def due_soon(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None):
+    """Open tickets breached or due within 4 business hours (earliest first; at most 500)."""
+    conds = _checked(session, actor, filters)
+    return _due_soon(session, conds, _now(now))
+
+
+def dashboard(
+    session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None
+) -> Dashboard:
+    """All of the page's data with the fewest scans (two grouped cohort queries)."""
+    conds = _checked(session, actor, filters)
+    now = _now(now)
+    p = period_of(filters)
+    figures = _kpi_figures(session, conds, p, now)
+    created = _created_cohort(session, conds, p, now)
+    resolved = _resolved_cohort(session, conds, p)
+    dist, hist = _distribution(resolved)
+    return Dashboard(
+        filters=filters,
+        computed_at=now,
+        kpis=_to_kpis(figures),
+        trends=_trends(created, resolved),
+        breakdowns={dim: _breakdown(session, created, resolved, dim) for dim in DIMENSIONS},
+        distribution=dist,
+        histogram=hist,
+        backlog=_backlog(session, conds, now),
+        due_soon=_due_soon(session, conds, now),
+        heatmap=_heatmap(created),
+        extra={"ratings": figures["_ratings"]},
+    )
+
+
+# --- Drill-down ---------------------------------------------------------------------------
+
+
+def _in_range(column: Any, p: Period) -> ColumnElement[bool]:
+    return and_(column >= p.start, column < p.end)
+
+
+def _parse_week(value: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise ValidationError({"value": "a week must be given as its Monday, YYYY-MM-DD"}) from exc
+
+
+def _parse_ints(value: str, n: int, what: str) -> list[int]:
+    try:
+        parts = [int(x) for x in str(value).split("|")]
+    except ValueError:
+        parts = []
+    if len(parts) != n:
+        raise ValidationError({"value": f"{what} must be given as " + "|".join(["N"] * n)})
+    return parts
+
+
+def _drill_condition(dimension: str, value: str, p: Period, now: dt.datetime) -> ColumnElement[bool]:
+    """The SQL condition selecting exactly the tickets counted in one bar/cell."""
+    if dimension in DIMENSIONS:
+        col = DIMENSIONS[dimension]
+        if dimension == "coordinator":
+            key = col.is_(None) if value == UNASSIGNED else col == _parse_ints(value, 1, "a coordinator")[0]
+        else:
+            key = col == value
+        return and_(key, or_(_in_range(Ticket.submit_date, p), _in_range(Ticket.resolved_at, p)))
+    if dimension == "created_week":
+        return and_(_in_range(Ticket.submit_date, p), _week(Ticket.submit_date, p.tz) == _parse_week(value))
+    if dimension == "resolved_week":
+        return and_(_in_range(Ticket.resolved_at, p), _week(Ticket.resolved_at, p.tz) == _parse_week(value))
+    if dimension == "heat":
+        dow, hour = _parse_ints(value, 2, "a heat-map cell (weekday 1-7 | hour)")
+        local = _local(Ticket.submit_date, p.tz)
+        return and_(_in_range(Ticket.submit_date, p), extract("isodow", local) == dow, extract("hour", local) == hour)
+    if dimension == "backlog":
+        status, _, bucket = str(value).partition("|")
+        if status not in _OPEN:
+            raise ValidationError({"value": "a backlog cell is status|age bucket with an open status"})
+        b = _parse_ints(bucket, 1, "an age bucket")[0]
+        return and_(Ticket.status == status, Ticket.submit_date < now, _age_bucket(now) == b)
+    if dimension == "resolution":
+        priority, _, bucket = str(value).partition("|")
+        b = _parse_ints(bucket, 1, "a resolution bucket")[0]
+        return and_(_in_range(Ticket.resolved_at, p), Ticket.priority == priority, _resolution_bucket() == b)
+    if dimension == "breached":
+        return breached_at(min(p.end, now))
+    raise ValidationError({"dimension": "must be one of " + ", ".join(DRILL_DIMENSIONS)})
+
+
+DRILL_DIMENSIONS = (*DIMENSIONS, "created_week", "resolved_week", "heat", "backlog", "resolution", "breached")
+
+
+@dataclass
+class Drilldown:
+    dimension: str
+    value: str
+    total: int
+    tickets: pd.DataFrame
+
+
+def drilldown(
+    session: Session,
+    actor: Employee,
+    filters: ReportFilters,
+    dimension: str,
+    value: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Drilldown:
+    """The tickets behind one bar or cell (newest first, at most 500; `total` counts all)."""
+    if dimension not in DRILL_DIMENSIONS:
+        raise ValidationError({"dimension": "must be one of " + ", ".join(DRILL_DIMENSIONS)})
+    conds = _checked(session, actor, filters)
+    now = _now(now)
+    cond = _drill_condition(dimension, value, period_of(filters), now)
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds, cond)) or 0
+    columns, assignee = _ticket_columns()
+    rows = session.execute(
+        select(*columns)
+        .outerjoin(assignee, assignee.id == Ticket.assigned_to_id)
+        .where(*conds, cond)
+        .order_by(Ticket.submit_date.desc(), Ticket.id.desc())
+        .limit(DRILL_LIMIT)
+    ).all()
+    return Drilldown(dimension, str(value), int(total), _ticket_frame(rows))
+
+
+#: For modules that render values (page, e-mail): minutes -> "3.5 h".
+def hours(minutes: float | None) -> str:
+    return "-" if minutes is None else f"{minutes / 60:.1f} h"
+
+
+FORMATTERS: dict[str, Callable[[float | None], str]] = {
+    "count": lambda v: "-" if v is None else f"{v:,.0f}",
+    "minutes": hours,
+    "percent": lambda v: "-" if v is None else f"{v:.1f} %",
+    "score": lambda v: "-" if v is None else f"{v:.2f}",
+}
