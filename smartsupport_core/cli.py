@@ -115,5 +115,40 @@ def demo(tickets: int, password: str | None, seed: int) -> None:
     load_demo(engine, tickets=tickets, password=password, seed=seed, echo=click.echo)
 
 
+@main.command()
+@click.option("--once", is_flag=True, help="Run the due maintenance jobs, send everything due now, then exit.")
+@click.option("--batch-size", type=click.IntRange(1, 500), default=10, show_default=True,
+              help="Messages claimed per transaction.")
+@click.option("--poll-interval", type=click.FloatRange(0.1, 3600), default=5.0, show_default=True,
+              help="Seconds to wait when nothing is due.")
+def worker(once: bool, batch_size: int, poll_interval: float) -> None:
+    """Send queued e-mail notifications and run periodic maintenance (auto-close, ...).
+
+    Run as many as you like: they share the work without sending a message twice. SIGTERM or
+    Ctrl-C finishes the message in hand, puts the rest back in the queue and exits 0.
+    """
+    import logging
+    import signal
+
+    from .worker import Worker, WorkerConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    engine = get_engine()
+    w = Worker(
+        engine,
+        config=WorkerConfig(batch_size=batch_size, poll_interval=poll_interval),
+        echo=lambda message: click.echo(f"worker: {message}"),
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        w.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"worker: started (pid {os.getpid()}{', once' if once else ''})")
+    stats = w.run(once=once)
+    click.echo(f"worker: stopped ({stats.summary()})")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -3,7 +3,12 @@ transaction of the change that causes them, and sent later by `smartsupport work
 
 Callers use `queue(...)` with a template name from `email_templates.TEMPLATES`; the
 rendered subject and body are stored with the template data so the outbox page shows
-exactly what goes out.
+exactly what goes out. Because the row commits or rolls back with the change, a change is
+never announced without happening, and never happens without its e-mail.
+
+Muting: an employee with `mute_non_essential` gets no non-essential messages (status
+changes, replies); account, security and decision mails are always queued. The employee
+sets it with `set_notification_preference` (profile page).
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .email_templates import render
+from . import audit
+from .email_templates import TEMPLATES, render
+from .errors import NotFound, ValidationError
 from .models import EmailNotification, Employee
-from .vocab import AccountStatus, Role
+from .policy import Action, require
+from .vocab import AccountStatus, AuditAction, Role
 
 
 def queue(
@@ -29,8 +37,6 @@ def queue(
     actor: Employee | None = None,
 ) -> EmailNotification | None:
     """Queue one message; returns None when the recipient muted this kind of message."""
-    from .email_templates import TEMPLATES
-
     spec = TEMPLATES[template]
     if isinstance(to, Employee):
         if not spec.essential and to.mute_non_essential:
@@ -51,6 +57,11 @@ def queue(
     )
     session.add(row)
     return row
+
+
+def is_muted(recipient: Employee, template: str) -> bool:
+    """True when `recipient` will not be sent `template` (non-essential and muted)."""
+    return not TEMPLATES[template].essential and bool(recipient.mute_non_essential)
 
 
 def active_admins(session: Session) -> list[Employee]:
@@ -76,3 +87,23 @@ def queue_many(
 ) -> None:
     for person in recipients:
         queue(session, template, to=person, data=data, ticket_id=ticket_id, actor=actor)
+
+
+def set_notification_preference(session: Session, actor: Employee, mute: bool) -> Employee:
+    """Mute (or unmute) the actor's own non-essential e-mails; audited; returns the account.
+
+    Only the actor's own preference: nobody silences someone else's notifications.
+    """
+    require(actor, Action.MANAGE_OWN_NOTIFICATIONS)
+    if not isinstance(mute, bool):
+        raise ValidationError({"mute_non_essential": "must be true (mute) or false (receive all e-mails)"})
+    employee = session.get(Employee, actor.id, with_for_update=True)
+    if employee is None:
+        raise NotFound(f"Employee {actor.id} was not found.")
+    if employee.mute_non_essential == mute:
+        return employee
+    old = {"mute_non_essential": employee.mute_non_essential}
+    employee.mute_non_essential = mute
+    audit.record(session, actor, "core_employee", employee.id, AuditAction.UPDATE, old, {"mute_non_essential": mute})
+    session.flush()
+    return employee

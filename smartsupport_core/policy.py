@@ -38,6 +38,8 @@ class Action(StrEnum):
     DOWNLOAD_ATTACHMENT = "download an attachment of a ticket"
     UPLOAD_ATTACHMENT = "attach a file to a ticket"
     VIEW_OUTBOX = "view the e-mail outbox"
+    RESEND_EMAIL = "resend e-mails from the outbox"
+    MANAGE_OWN_NOTIFICATIONS = "change your notification settings"
     MANAGE_ARTICLES = "write help articles"
     READ_ARTICLES = "read help articles"
     USE_ASSISTANT = "use the assistant"
@@ -69,6 +71,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DOWNLOAD_ATTACHMENT: frozenset({E, C, A}),
     Action.UPLOAD_ATTACHMENT: frozenset({E, C, A}),
     Action.VIEW_OUTBOX: frozenset({A}),
+    Action.RESEND_EMAIL: frozenset({A}),
+    Action.MANAGE_OWN_NOTIFICATIONS: frozenset({E, C, A}),
     Action.MANAGE_ARTICLES: frozenset({C, A}),
     Action.READ_ARTICLES: frozenset({E, C, A}),
     Action.USE_ASSISTANT: frozenset({E, C, A}),
