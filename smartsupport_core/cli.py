@@ -150,5 +150,17 @@ def worker(once: bool, batch_size: int, poll_interval: float) -> None:
     click.echo(f"worker: stopped ({stats.summary()})")
 
 
+@main.command()
+def maintenance() -> None:
+    """Periodic housekeeping: close Resolved tickets older than 7 days."""
+    from .db import session_scope
+    from .tickets import auto_close
+
+    engine = get_engine()
+    with session_scope(engine) as session:
+        closed = auto_close(session)
+    click.echo(f"auto-closed {len(closed)} resolved ticket(s)" + (": " + ", ".join(closed) if closed else ""))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,298 @@
+"""Validation of a ticket submission: the spec's rules plus the category's own fields.
+
+The category's `required_fields` (format: top of `seed.py`) drive both the submit form and
+this validator, so a rule can never be shown in one place and missed in the other. Every
+error names its field; all of them are collected and raised together as one
+`ValidationError` before anything is written. Fields that are spec columns of `core_ticket`
+go to those columns, the others into `dynamic_data`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import ValidationError
+from .models import Ticket, TicketCategory
+from .settings import get_settings
+from .vocab import Priority
+
+SUBJECT_MIN, SUBJECT_MAX = 5, 200
+DESCRIPTION_MIN = 10
+MSG_SUBJECT = "Subject must be between 5-200 characters"
+MSG_DESCRIPTION = "Description must be at least 10 characters"
+MSG_PRIORITY = "Priority must be Low, Medium, High, or Critical"
+
+#: The spec's category-specific columns of core_ticket; any other field goes to dynamic_data.
+CATEGORY_COLUMNS: frozenset[str] = frozenset(
+    {
+        "asset_name",
+        "serial_number",
+        "location",
+        "expected_return_date",
+        "issue_type",
+        "other_issue",
+        "performance_start_date",
+        "performance_end_date",
+        "approved_by",
+        "cost_items",
+        "requested_budget",
+    }
+)
+MAX_BUDGET = Decimal("9999999999.99")  # NUMERIC(12, 2)
+COST_ITEM_KEYS = ("description", "quantity", "unit_cost")
+
+
+@dataclass
+class CleanSubmission:
+    """A validated submission, ready to become a Ticket."""
+
+    category: TicketCategory
+    columns: dict[str, Any]  # core_ticket column -> value (subject, priority, category fields, ...)
+    dynamic_data: dict[str, Any] = field(default_factory=dict)
+
+
+def active_categories(session: Session) -> list[TicketCategory]:
+    """The categories an employee can file under (rows, never a hard-coded list)."""
+    return list(
+        session.scalars(
+            select(TicketCategory).where(TicketCategory.is_active.is_not(False)).order_by(TicketCategory.id)
+        )
+    )
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if isinstance(value, (list, tuple, dict)):
+        return len(value) == 0
+    return False
+
+
+def _parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value.strip())
+    raise ValueError(value)
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise InvalidOperation
+    if isinstance(value, float):
+        if value != value:  # NaN (an empty data-editor cell)
+            raise InvalidOperation
+        return Decimal(str(value))
+    result = Decimal(str(value).strip().replace(",", ""))
+    if not result.is_finite():
+        raise InvalidOperation
+    return result
+
+
+def today() -> dt.date:
+    """Today in the organisation's time zone (what "not in the past" means to a user)."""
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def _column_limit(name: str) -> int | None:
+    column = Ticket.__table__.columns.get(name)
+    length = getattr(column.type, "length", None) if column is not None else None
+    return int(length) if length else None
+
+
+def clean_cost_items(label: str, value: Any) -> tuple[list[dict[str, Any]], Decimal]:
+    """Rows {description, quantity, unit_cost, amount} and their total; raises ValueError(msg)."""
+    if hasattr(value, "to_dict") and callable(value.to_dict):  # a DataFrame from the data editor
+        value = value.to_dict("records")
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{label} must be a list of rows (description, quantity, unit cost)")
+    rows: list[dict[str, Any]] = []
+    total = Decimal("0")
+    for index, raw in enumerate(value, start=1):
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{label}: row {index} is not a row")
+        if all(
+            _blank(raw.get(k)) or (isinstance(raw.get(k), float) and raw.get(k) != raw.get(k)) for k in COST_ITEM_KEYS
+        ):
+            continue  # an empty editor row
+        desc = str(raw.get("description") or "").strip()
+        if not desc:
+            raise ValueError(f"{label}: row {index} needs a description")
+        if len(desc) > 200:
+            raise ValueError(f"{label}: row {index} description must be at most 200 characters")
+        try:
+            qty = _decimal(raw.get("quantity"))
+        except (InvalidOperation, ValueError):
+            raise ValueError(f"{label}: row {index} quantity must be a number") from None
+        try:
+            unit = _decimal(raw.get("unit_cost"))
+        except (InvalidOperation, ValueError):
+            raise ValueError(f"{label}: row {index} unit cost must be a number") from None
+        if qty < 0:
+            raise ValueError(f"{label}: row {index} quantity cannot be negative")
+        if unit < 0:
+            raise ValueError(f"{label}: row {index} unit cost cannot be negative")
+        amount = (qty * unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        total += amount
+        rows.append({"description": desc, "quantity": str(qty), "unit_cost": str(unit), "amount": str(amount)})
+    if total > MAX_BUDGET:
+        raise ValueError(f"{label}: the total cannot exceed {MAX_BUDGET}")
+    return rows, total
+
+
+def _clean_field(definition: Mapping[str, Any], value: Any, today_: dt.date) -> Any:
+    """The cleaned value of one category field; raises ValueError(message) when invalid."""
+    label = definition.get("label") or definition["name"]
+    kind = definition.get("type", "text")
+    if kind in ("text", "textarea"):
+        text = str(value).strip()
+        limit = definition.get("max_length") or _column_limit(definition["name"])
+        if limit and len(text) > int(limit):
+            raise ValueError(f"{label} must be at most {limit} characters")
+        return text
+    if kind == "select":
+        options = [str(o) for o in definition.get("options") or []]
+        if str(value) not in options:
+            raise ValueError(f"{label} must be one of: {', '.join(options)}")
+        return str(value)
+    if kind == "date":
+        try:
+            day = _parse_date(value)
+        except (ValueError, TypeError):
+            raise ValueError(f"{label} must be a date (YYYY-MM-DD)") from None
+        if definition.get("not_past") and day < today_:
+            raise ValueError(f"{label} cannot be in the past")
+        return day
+    if kind == "number":
+        try:
+            number = _decimal(value)
+        except (InvalidOperation, ValueError):
+            raise ValueError(f"{label} must be a number") from None
+        if definition.get("min") is not None and number < Decimal(str(definition["min"])):
+            raise ValueError(f"{label} must be at least {definition['min']}")
+        if definition.get("max") is not None and number > Decimal(str(definition["max"])):
+            raise ValueError(f"{label} must be at most {definition['max']}")
+        return number
+    if kind == "cost_items":
+        rows, _total = clean_cost_items(label, value)
+        return rows
+    raise ValueError(f"{label} has an unknown field type {kind!r}")
+
+
+def _required(definition: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    if definition.get("required"):
+        return True
+    condition = definition.get("required_if") or {}
+    return bool(condition) and all(str(data.get(k) or "") == str(v) for k, v in condition.items())
+
+
+def validate_submission(session: Session, data: Mapping[str, Any], *, today_: dt.date | None = None) -> CleanSubmission:
+    """Check a submission against the spec's table and its category's field definitions."""
+    today_ = today_ or today()
+    errors: dict[str, str] = {}
+    columns: dict[str, Any] = {}
+
+    subject = str(data.get("subject") or "").strip()
+    if not SUBJECT_MIN <= len(subject) <= SUBJECT_MAX:
+        errors["subject"] = MSG_SUBJECT
+    columns["subject"] = subject
+
+    description = str(data.get("description") or "").strip()
+    if len(description) < DESCRIPTION_MIN:
+        errors["description"] = MSG_DESCRIPTION
+    columns["description"] = description
+
+    category: TicketCategory | None = None
+    name = str(data.get("category") or "").strip()
+    if not name:
+        errors["category"] = "Category is required"
+    else:
+        category = session.scalars(
+            select(TicketCategory).where(TicketCategory.name == name, TicketCategory.is_active.is_not(False))
+        ).one_or_none()
+        if category is None:
+            errors["category"] = f"Category must be one of: {', '.join(c.name for c in active_categories(session))}"
+
+    priority = data.get("priority")
+    if _blank(priority):
+        priority = (category.default_priority if category else None) or Priority.MEDIUM.value
+    if str(priority) not in {p.value for p in Priority}:
+        errors["priority"] = MSG_PRIORITY
+    columns["priority"] = str(priority)
+
+    dynamic: dict[str, Any] = {}
+    if category is not None:
+        subs = [str(s) for s in category.sub_categories or []]
+        sub = str(data.get("sub_category") or "").strip()
+        if subs:
+            if not sub:
+                errors["sub_category"] = "Sub-category is required"
+            elif sub not in subs:
+                errors["sub_category"] = f"Sub-category must be one of: {', '.join(subs)}"
+        elif sub and len(sub) > 100:
+            errors["sub_category"] = "Sub-category must be at most 100 characters"
+        columns["sub_category"] = sub or None
+        columns["category"] = category.name
+        columns["department"] = category.assigned_department
+
+        cleaned: dict[str, Any] = {}
+        for definition in category.required_fields or []:
+            fname = definition["name"]
+            label = definition.get("label") or fname
+            value = data.get(fname)
+            if hasattr(value, "to_dict") and callable(value.to_dict):
+                value = value.to_dict("records")
+            if _blank(value):
+                if _required(definition, data):
+                    errors[fname] = f"{label} is required"
+                continue
+            try:
+                cleaned[fname] = _clean_field(definition, value, today_)
+            except ValueError as exc:
+                errors[fname] = str(exc)
+                continue
+            if definition.get("type") == "cost_items" and not cleaned[fname] and _required(definition, data):
+                errors[fname] = f"{label} needs at least one row"
+        for definition in category.required_fields or []:
+            other = definition.get("after")
+            fname = definition["name"]
+            start, end = cleaned.get(other) if other else None, cleaned.get(fname)
+            if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+                other_label = next(
+                    (d.get("label") or other for d in category.required_fields if d["name"] == other), other
+                )
+                errors[fname] = f"{definition.get('label') or fname} must be on or after {other_label}"
+        for fname, value in cleaned.items():
+            definition = next(d for d in category.required_fields if d["name"] == fname)
+            if definition.get("type") == "cost_items":
+                _rows, total = clean_cost_items(definition.get("label") or fname, value)
+                if fname == "cost_items":
+                    columns["cost_items"] = value
+                    columns["requested_budget"] = total
+                else:
+                    dynamic[fname] = {"items": value, "total": str(total)}
+            elif fname in CATEGORY_COLUMNS:
+                columns[fname] = value
+            else:
+                dynamic[fname] = (
+                    value.isoformat()
+                    if isinstance(value, dt.date)
+                    else (str(value) if isinstance(value, Decimal) else value)
+                )
+
+    if errors:
+        raise ValidationError(errors)
+    assert category is not None
+    return CleanSubmission(category=category, columns=columns, dynamic_data=dynamic)

@@ -1,0 +1,754 @@
+"""Ticket management (spec processes 3.1-3.6): submit, route, approve, assign, work, close.
+
+Every function follows the service convention: `(session, actor, ...)`, policy first, all
+validation before any write, then the change, its history row, its audit row and its
+notifications in the caller's transaction (flushed, never committed here).
+
+Concurrency: updates lock the ticket row (`SELECT ... FOR UPDATE`) and compare the
+caller's `expected_version` with `Ticket.version`; a stale caller gets a `Conflict` naming
+who changed the ticket last. Every successful update increments the version.
+
+Timing rules (documented in the README): `response_time` is set once, at the first *public*
+response by staff (a public comment by a staff member who is not the requester, or a status
+change out of Open); `resolution_time` once, the first time the ticket reaches Resolved;
+`time_closed` whenever it is Closed. Reopening keeps the first values, increments
+`reopen_count` and is recorded in the status history. The SLA numbers come from `sla`'s hooks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import attachments as files
+from . import audit, notifications, sla, workflow
+from .email_templates import ticket_link
+from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .models import (
+    TICKET_TSVECTOR,
+    AuditLog,
+    Employee,
+    Ticket,
+    TicketAttachment,
+    TicketCategory,
+    TicketComment,
+    TicketStatusHistory,
+)
+from .numbering import next_ticket_number
+from .policy import Action, allowed, is_active_account, is_staff, require, ticket_visibility
+from .settings import get_settings
+from .ticket_forms import validate_submission
+from .vocab import OPEN_STATUSES, AccountStatus, AuditAction, Priority, Role, TicketStatus
+
+S = TicketStatus
+COMMENT_EDIT_WINDOW = dt.timedelta(minutes=15)
+COMMENT_MAX = 10_000
+REASON_MAX = 2_000
+#: Statuses that count towards a coordinator's load when auto-assigning.
+LOAD_STATUSES = (S.OPEN.value, S.IN_PROGRESS.value, S.ON_HOLD.value)
+TICKET_AUDIT_FIELDS = ["status", "priority", "assigned_to_id", "rejection_reason", "version"]
+
+
+def _now() -> dt.datetime:
+    """The current instant (UTC); tests replace it to walk through time."""
+    return dt.datetime.now(dt.UTC)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _data(ticket: Ticket, first_name: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "ticket_number": ticket.ticket_number,
+        "subject": ticket.subject,
+        "first_name": first_name,
+        "link": ticket_link(ticket.id),
+        "priority": ticket.priority,
+        "status": ticket.status,
+        **extra,
+    }
+
+
+def _employee(session: Session, employee_id: int | None) -> Employee | None:
+    return session.get(Employee, employee_id) if employee_id is not None else None
+
+
+def _notify(
+    session: Session, template: str, to: Employee | None, ticket: Ticket, actor: Employee | None, **extra: Any
+) -> None:
+    if to is None or not is_active_account(to):
+        return
+    notifications.queue(
+        session, template, to=to, data=_data(ticket, to.first_name, **extra), ticket_id=ticket.id, actor=actor
+    )
+
+
+def _fmt_time(when: dt.datetime | None) -> str:
+    if when is None:
+        return "an unknown time"
+    return when.astimezone(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def last_change(session: Session, ticket: Ticket) -> tuple[str, dt.datetime | None]:
+    """Who changed the ticket last and when (from the audit trail, else the history)."""
+    row = session.execute(
+        select(AuditLog.user_id, AuditLog.timestamp)
+        .where(AuditLog.table_name == "core_ticket", AuditLog.record_id == ticket.id)
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        row = session.execute(
+            select(TicketStatusHistory.changed_by_id, TicketStatusHistory.changed_at)
+            .where(TicketStatusHistory.ticket_id == ticket.id)
+            .order_by(TicketStatusHistory.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return "someone", ticket.update_date
+    who = _employee(session, row[0])
+    return (who.full_name if who else "the system"), row[1]
+
+
+def _lock(session: Session, actor: Employee | None, ticket_id: int, expected_version: int | None) -> Ticket:
+    """The visible ticket, row-locked and refreshed; Conflict when the caller's copy is stale."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.id == ticket_id, ticket_visibility(actor))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    ticket = session.scalars(stmt).one_or_none()
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} was not found.")
+    if expected_version is not None and ticket.version != expected_version:
+        who, when = last_change(session, ticket)
+        raise Conflict(f"Ticket {ticket.ticket_number} was changed by {who} at {_fmt_time(when)}; reload and try again")
+    return ticket
+
+
+def _bump(ticket: Ticket) -> None:
+    ticket.version = (ticket.version or 1) + 1
+
+
+def _history(
+    session: Session,
+    ticket: Ticket,
+    actor: Employee | None,
+    frm: str | None,
+    to: str,
+    at: dt.datetime,
+    note: str | None = None,
+) -> None:
+    session.add(
+        TicketStatusHistory(
+            ticket_id=ticket.id,
+            from_status=frm,
+            to_status=to,
+            changed_by_id=actor.id if actor is not None else None,
+            changed_at=at,
+            note=note,
+        )
+    )
+
+
+def last_resolved_at(session: Session, ticket: Ticket) -> dt.datetime | None:
+    """When the ticket last became Resolved (the reopen window and auto-close run from it)."""
+    at = session.scalar(
+        select(func.max(TicketStatusHistory.changed_at)).where(
+            TicketStatusHistory.ticket_id == ticket.id, TicketStatusHistory.to_status == S.RESOLVED.value
+        )
+    )
+    return at or ticket.resolved_at
+
+
+def _is_staff_responder(actor: Employee | None, ticket: Ticket) -> bool:
+    return actor is not None and is_staff(actor) and actor.id != ticket.employee_id
+
+
+# --- submit -------------------------------------------------------------------------------
+
+
+def submit_ticket(
+    session: Session,
+    actor: Employee,
+    data: Mapping[str, Any],
+    attachments: Sequence[tuple[str, bytes]] = (),
+) -> Ticket:
+    """Create a New ticket routed to its category's department (3.1-3.3)."""
+    require(actor, Action.CREATE_TICKET)
+    errors: dict[str, str] = {}
+    clean = None
+    try:
+        clean = validate_submission(session, data)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    try:
+        files.check_uploads(list(attachments))
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if errors or clean is None:
+        raise ValidationError(errors)
+
+    at = _now()
+    ticket = Ticket(
+        **clean.columns,
+        dynamic_data=clean.dynamic_data or None,
+        status=S.NEW.value,
+        employee_id=actor.id,
+        submit_date=at,
+        update_date=at,
+        version=1,
+        reopen_count=0,
+        sla_hold_minutes=0.0,
+    )
+    sla.start_clocks(session, ticket, at)
+    ticket.ticket_number = next_ticket_number(session, at)  # late: the counter row stays locked briefly
+    session.add(ticket)
+    session.flush()
+    _history(session, ticket, actor, None, S.NEW.value, at)
+    audit.record(
+        session,
+        actor,
+        "core_ticket",
+        ticket.id,
+        AuditAction.CREATE,
+        None,
+        {
+            "ticket_number": ticket.ticket_number,
+            "subject": ticket.subject,
+            "category": ticket.category,
+            "sub_category": ticket.sub_category,
+            "priority": ticket.priority,
+            "department": ticket.department,
+            "status": ticket.status,
+        },
+    )
+    for name, content in attachments:
+        files.save_attachment(session, actor, ticket, name, content)
+
+    _notify(session, "ticket_submitted", actor, ticket, actor)
+    notifications.queue_many(
+        session,
+        "ticket_awaiting_approval",
+        notifications.active_admins(session),
+        data=_data(
+            ticket,
+            None,
+            requester=actor.full_name,
+            category=ticket.category,
+            department=ticket.department,
+        ),
+        ticket_id=ticket.id,
+        actor=actor,
+    )
+    session.flush()
+    return ticket
+
+
+# --- status workflow ----------------------------------------------------------------------
+
+
+def allowed_moves(session: Session, actor: Employee, ticket: Ticket, *, at: dt.datetime | None = None) -> list[S]:
+    """The statuses `actor` may move this ticket to now (what the detail page offers)."""
+    if not allowed(actor, Action.CHANGE_STATUS):
+        return []
+    since = None
+    if ticket.status == S.RESOLVED.value:
+        resolved = last_resolved_at(session, ticket)
+        since = ((at or _now()) - resolved) if resolved else None
+    return [
+        to
+        for to in workflow.targets(ticket.status)
+        if workflow.may_move(actor.role, actor.id == ticket.employee_id, ticket.status, to, since_resolved=since)
+    ]
+
+
+def _status_notifications(
+    session: Session, actor: Employee | None, ticket: Ticket, frm: str, to: S, note: str | None
+) -> None:
+    requester = _employee(session, ticket.employee_id)
+    assignee = _employee(session, ticket.assigned_to_id)
+    by_requester = actor is not None and actor.id == ticket.employee_id
+    if to is S.OPEN and frm == S.NEW.value:
+        _notify(session, "ticket_opened", requester, ticket, actor)
+    elif to is S.REJECTED:
+        _notify(session, "ticket_rejected", requester, ticket, actor, reason=note)
+    elif to is S.RESOLVED:
+        _notify(session, "ticket_resolved", requester, ticket, actor, reopen_days=workflow.REOPEN_DAYS)
+    elif to is S.CLOSED and not by_requester:
+        _notify(session, "ticket_closed", requester, ticket, actor)
+        if assignee is not None and (actor is None or assignee.id != actor.id):
+            _notify(session, "ticket_status_changed", assignee, ticket, actor)
+    elif by_requester:
+        if assignee is not None:
+            _notify(session, "ticket_status_changed", assignee, ticket, actor)
+    else:
+        _notify(session, "ticket_status_changed", requester, ticket, actor)
+
+
+def _auto_assign(session: Session, actor: Employee | None, ticket: Ticket, at: dt.datetime) -> None:
+    """Least-loaded active coordinator of the ticket's department (ties: lowest id)."""
+    load = (
+        select(func.count(Ticket.id))
+        .where(Ticket.assigned_to_id == Employee.id, Ticket.status.in_(LOAD_STATUSES))
+        .correlate(Employee)
+        .scalar_subquery()
+    )
+    candidate = session.scalars(
+        select(Employee)
+        .where(
+            Employee.role == Role.COORDINATOR.value,
+            Employee.department == ticket.department,
+            Employee.status == AccountStatus.APPROVED.value,
+            Employee.is_active.is_(True),
+        )
+        .order_by(load, Employee.id)
+        .limit(1)
+    ).first()
+    if candidate is None:
+        return
+    ticket.assigned_to_id = candidate.id
+    audit.record(
+        session,
+        actor,
+        "core_ticket",
+        ticket.id,
+        AuditAction.UPDATE,
+        {"assigned_to_id": None},
+        {"assigned_to_id": candidate.id, "auto_assigned": True},
+    )
+    _notify(session, "ticket_assigned", candidate, ticket, actor)
+
+
+def _apply_status(
+    session: Session, actor: Employee | None, ticket: Ticket, to: S, note: str | None, at: dt.datetime
+) -> None:
+    """The move itself: timing hooks, fields, history, audit, notifications."""
+    frm = ticket.status or S.NEW.value
+    rule = workflow.move(frm, to)
+    assert rule is not None
+    if frm == S.ON_HOLD.value:
+        sla.hold_ended(session, ticket, at)
+    if to is S.ON_HOLD:
+        sla.hold_started(ticket, at)
+    if frm == S.OPEN.value and to is not S.WITHDRAWN and _is_staff_responder(actor, ticket):
+        sla.record_first_response(session, ticket, at)
+    if to is S.RESOLVED:
+        sla.record_resolution(session, ticket, at)
+    if rule.reopen:
+        sla.reopened(session, ticket, at)
+        ticket.time_closed = None
+    if to is S.CLOSED:
+        ticket.time_closed = at
+    if to is S.REJECTED:
+        ticket.rejection_reason = note
+    ticket.status = to.value
+    _bump(ticket)
+    _history(session, ticket, actor, frm, to.value, at, note)
+    new_values: dict[str, Any] = {"status": to.value, "version": ticket.version}
+    if note:
+        new_values["note"] = note
+    if rule.reopen:
+        new_values["reopen_count"] = ticket.reopen_count
+    audit.record(session, actor, "core_ticket", ticket.id, AuditAction.UPDATE, {"status": frm}, new_values)
+    if to is S.OPEN and frm == S.NEW.value:
+        category = session.scalars(select(TicketCategory).where(TicketCategory.name == ticket.category)).first()
+        if category is not None and category.auto_assign and ticket.assigned_to_id is None:
+            _auto_assign(session, actor, ticket, at)
+    _status_notifications(session, actor, ticket, frm, to, note)
+    session.flush()
+
+
+def change_status(
+    session: Session,
+    actor: Employee,
+    ticket_id: int,
+    to_status: str,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Move a ticket along the workflow table (see `workflow.TRANSITIONS`)."""
+    return _change(session, actor, ticket_id, to_status, note=note, expected_version=expected_version)
+
+
+def _change(
+    session: Session,
+    actor: Employee,
+    ticket_id: int,
+    to_status: str,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+    from_status: S | None = None,
+) -> Ticket:
+    require(actor, Action.CHANGE_STATUS)
+    try:
+        to = S(to_status)
+    except ValueError:
+        raise ValidationError({"status": f"Status must be one of: {', '.join(s.value for s in S)}"}) from None
+    note = (note or "").strip() or None
+    if note and len(note) > REASON_MAX:
+        raise ValidationError({"note": f"The note must be at most {REASON_MAX} characters"})
+    ticket = _lock(session, actor, ticket_id, expected_version)
+    if from_status is not None and ticket.status != from_status.value:
+        raise ValidationError({"status": f"Ticket {ticket.ticket_number} is {ticket.status}, not {from_status.value}"})
+    rule = workflow.move(ticket.status, to)
+    if rule is None:
+        raise ValidationError({"status": f"A ticket cannot move from {ticket.status} to {to.value}"})
+    at = _now()
+    if to not in allowed_moves(session, actor, ticket, at=at):
+        if rule.requester_within is not None and actor.id == ticket.employee_id:
+            raise PermissionDenied(
+                f"Ticket {ticket.ticket_number} can only be reopened within {workflow.REOPEN_DAYS} days of resolution."
+            )
+        raise PermissionDenied(f"You may not move ticket {ticket.ticket_number} from {ticket.status} to {to.value}.")
+    if rule.note_required and not note:
+        field = "reason" if to is S.REJECTED else "note"
+        raise ValidationError(
+            {
+                field: "A reason is required to reject a ticket"
+                if to is S.REJECTED
+                else "A note is required for this change"
+            }
+        )
+    _apply_status(session, actor, ticket, to, note, at)
+    return ticket
+
+
+def approve_ticket(session: Session, actor: Employee, ticket_id: int, *, expected_version: int | None = None) -> Ticket:
+    """Admin opens a New ticket (3.4); auto-assigns when the category says so."""
+    require(actor, Action.APPROVE_TICKET)
+    return _change(session, actor, ticket_id, S.OPEN.value, expected_version=expected_version, from_status=S.NEW)
+
+
+def reject_ticket(
+    session: Session, actor: Employee, ticket_id: int, reason: str, *, expected_version: int | None = None
+) -> Ticket:
+    """Admin rejects a New ticket with a mandatory reason; the requester is told why."""
+    require(actor, Action.APPROVE_TICKET)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "A reason is required to reject a ticket"})
+    return _change(
+        session, actor, ticket_id, S.REJECTED.value, note=reason, expected_version=expected_version, from_status=S.NEW
+    )
+
+
+def withdraw_ticket(
+    session: Session, actor: Employee, ticket_id: int, *, expected_version: int | None = None
+) -> Ticket:
+    return change_status(session, actor, ticket_id, S.WITHDRAWN.value, expected_version=expected_version)
+
+
+def close_ticket(session: Session, actor: Employee, ticket_id: int, *, expected_version: int | None = None) -> Ticket:
+    return change_status(session, actor, ticket_id, S.CLOSED.value, expected_version=expected_version)
+
+
+def reopen_ticket(
+    session: Session, actor: Employee, ticket_id: int, *, note: str | None = None, expected_version: int | None = None
+) -> Ticket:
+    """The requester reopens their Resolved ticket (within the window); staff take it back."""
+    ticket = get_ticket(session, actor, ticket_id)
+    to = S.OPEN if actor.id == ticket.employee_id and not is_staff(actor) else S.IN_PROGRESS
+    return change_status(session, actor, ticket_id, to.value, note=note, expected_version=expected_version)
+
+
+# --- assignment and priority --------------------------------------------------------------
+
+
+def assignable_staff(session: Session, ticket: Ticket) -> list[Employee]:
+    """Who a ticket may be assigned to: active admins and its department's coordinators."""
+    return list(
+        session.scalars(
+            select(Employee)
+            .where(
+                Employee.status == AccountStatus.APPROVED.value,
+                Employee.is_active.is_(True),
+                (Employee.role == Role.ADMIN.value)
+                | ((Employee.role == Role.COORDINATOR.value) & (Employee.department == ticket.department)),
+            )
+            .order_by(Employee.first_name, Employee.last_name, Employee.id)
+        )
+    )
+
+
+def assign_ticket(
+    session: Session, actor: Employee, ticket_id: int, assignee_id: int | None, *, expected_version: int | None = None
+) -> Ticket:
+    """Assign (or unassign with None) a ticket; the assignee is notified."""
+    require(actor, Action.ASSIGN_TICKET)
+    assignee = None
+    if assignee_id is not None:
+        assignee = session.get(Employee, assignee_id)
+        if assignee is None or not is_active_account(assignee):
+            raise ValidationError({"assigned_to": "The assignee must be an active, approved account"})
+        if assignee.role not in (Role.COORDINATOR.value, Role.ADMIN.value):
+            raise ValidationError({"assigned_to": "Tickets can only be assigned to coordinators or admins"})
+    ticket = _lock(session, actor, ticket_id, expected_version)
+    if ticket.status not in {s.value for s in OPEN_STATUSES}:
+        raise ValidationError({"assigned_to": f"A {ticket.status} ticket cannot be reassigned"})
+    if assignee is not None and assignee.role == Role.COORDINATOR.value and assignee.department != ticket.department:
+        raise ValidationError(
+            {"assigned_to": f"{assignee.full_name} is a coordinator of {assignee.department}, not {ticket.department}"}
+        )
+    if ticket.assigned_to_id == assignee_id:
+        return ticket
+    old = ticket.assigned_to_id
+    ticket.assigned_to_id = assignee_id
+    _bump(ticket)
+    audit.record(
+        session,
+        actor,
+        "core_ticket",
+        ticket.id,
+        AuditAction.UPDATE,
+        {"assigned_to_id": old},
+        {"assigned_to_id": assignee_id, "version": ticket.version},
+    )
+    if assignee is not None and assignee.id != actor.id:
+        _notify(session, "ticket_assigned", assignee, ticket, actor)
+    session.flush()
+    return ticket
+
+
+def set_priority(
+    session: Session, actor: Employee, ticket_id: int, priority: str, *, expected_version: int | None = None
+) -> Ticket:
+    """Change the priority; the SLA due dates follow the new targets."""
+    require(actor, Action.CHANGE_PRIORITY)
+    if priority not in {p.value for p in Priority}:
+        raise ValidationError({"priority": "Priority must be Low, Medium, High, or Critical"})
+    ticket = _lock(session, actor, ticket_id, expected_version)
+    if ticket.status not in {s.value for s in OPEN_STATUSES}:
+        raise ValidationError({"priority": f"The priority of a {ticket.status} ticket cannot change"})
+    if ticket.priority == priority:
+        return ticket
+    old = ticket.priority
+    ticket.priority = priority
+    sla.on_priority_change(session, ticket, _now())
+    _bump(ticket)
+    audit.record(
+        session,
+        actor,
+        "core_ticket",
+        ticket.id,
+        AuditAction.UPDATE,
+        {"priority": old},
+        {"priority": priority, "version": ticket.version},
+    )
+    session.flush()
+    return ticket
+
+
+# --- comments -----------------------------------------------------------------------------
+
+
+def _clean_comment(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"comment": "The comment cannot be empty"})
+    if len(text) > COMMENT_MAX:
+        raise ValidationError({"comment": f"The comment must be at most {COMMENT_MAX} characters"})
+    return text
+
+
+def add_comment(
+    session: Session, actor: Employee, ticket_id: int, text: str, *, internal: bool = False
+) -> TicketComment:
+    """A public reply or an internal note; a staff public reply is the first response."""
+    require(actor, Action.COMMENT_INTERNAL if internal else Action.COMMENT_PUBLIC)
+    body = _clean_comment(text)
+    ticket = _lock(session, actor, ticket_id, None)
+    if not internal and ticket.status in {s.value for s in (S.CLOSED, S.REJECTED, S.WITHDRAWN)}:
+        raise ValidationError(
+            {"comment": f"Ticket {ticket.ticket_number} is {ticket.status}; it takes no more replies"}
+        )
+    at = _now()
+    comment = TicketComment(
+        comment=body, is_internal=internal, ticket_id=ticket.id, user_id=actor.id, created_at=at, updated_at=at
+    )
+    session.add(comment)
+    if not internal and ticket.first_response_at is None and _is_staff_responder(actor, ticket):
+        sla.record_first_response(session, ticket, at)
+        _bump(ticket)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "core_ticketcomment",
+        comment.id,
+        AuditAction.CREATE,
+        None,
+        {"ticket_id": ticket.id, "is_internal": internal},
+    )
+    if not internal:
+        extra = {"author": actor.full_name, "comment": body}
+        if actor.id == ticket.employee_id:
+            assignee = _employee(session, ticket.assigned_to_id)
+            if assignee is not None and assignee.id != actor.id:
+                template = "ticket_requester_replied_on_hold" if ticket.status == S.ON_HOLD.value else "ticket_comment"
+                _notify(session, template, assignee, ticket, actor, **extra)
+        else:
+            _notify(session, "ticket_comment", _employee(session, ticket.employee_id), ticket, actor, **extra)
+    session.flush()
+    return comment
+
+
+def edit_comment(session: Session, actor: Employee, comment_id: int, text: str) -> TicketComment:
+    """The author corrects their comment within 15 minutes; the edit is audited."""
+    body = _clean_comment(text)
+    comment = session.get(TicketComment, comment_id)
+    if comment is None:
+        raise NotFound(f"Comment {comment_id} was not found.")
+    get_ticket(session, actor, comment.ticket_id)
+    if comment.is_internal and not allowed(actor, Action.VIEW_INTERNAL_COMMENTS):
+        raise NotFound(f"Comment {comment_id} was not found.")
+    if comment.user_id != actor.id:
+        raise PermissionDenied("Only the author may edit a comment.")
+    created = comment.created_at or _now()
+    if _now() - created > COMMENT_EDIT_WINDOW:
+        raise PermissionDenied("A comment can only be edited within 15 minutes of posting.")
+    old = comment.comment
+    comment.comment = body
+    comment.updated_at = _now()
+    audit.record(
+        session, actor, "core_ticketcomment", comment.id, AuditAction.UPDATE, {"comment": old}, {"comment": body}
+    )
+    session.flush()
+    return comment
+
+
+def can_edit_comment(actor: Employee, comment: TicketComment) -> bool:
+    return (
+        comment.user_id == actor.id
+        and comment.created_at is not None
+        and (_now() - comment.created_at <= COMMENT_EDIT_WINDOW)
+    )
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def get_ticket(session: Session, actor: Employee, ticket_id: int) -> Ticket:
+    """The ticket if the actor may see it (NotFound otherwise, never revealing it exists)."""
+    ticket = session.scalars(
+        select(Ticket).where(Ticket.id == ticket_id, ticket_visibility(actor)).execution_options(populate_existing=True)
+    ).one_or_none()
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} was not found.")
+    return ticket
+
+
+def list_comments(session: Session, actor: Employee, ticket_id: int) -> list[TicketComment]:
+    """The conversation; internal notes only for staff (filtered in the query)."""
+    get_ticket(session, actor, ticket_id)
+    stmt = select(TicketComment).where(TicketComment.ticket_id == ticket_id)
+    if not allowed(actor, Action.VIEW_INTERNAL_COMMENTS):
+        stmt = stmt.where(TicketComment.is_internal.is_not(True))
+    return list(session.scalars(stmt.order_by(TicketComment.created_at, TicketComment.id)))
+
+
+def list_history(session: Session, actor: Employee, ticket_id: int) -> list[TicketStatusHistory]:
+    get_ticket(session, actor, ticket_id)
+    return list(
+        session.scalars(
+            select(TicketStatusHistory)
+            .where(TicketStatusHistory.ticket_id == ticket_id)
+            .order_by(TicketStatusHistory.changed_at, TicketStatusHistory.id)
+        )
+    )
+
+
+def list_attachments(session: Session, actor: Employee, ticket_id: int) -> list[TicketAttachment]:
+    return files.list_attachments(session, actor, ticket_id)
+
+
+def add_attachments(
+    session: Session, actor: Employee, ticket_id: int, uploads: Sequence[tuple[str, bytes]]
+) -> list[TicketAttachment]:
+    """Attach files to an existing ticket (requester or staff who can see it)."""
+    files.check_uploads(list(uploads))
+    ticket = _lock(session, actor, ticket_id, None)
+    if ticket.status in {s.value for s in (S.CLOSED, S.REJECTED, S.WITHDRAWN)}:
+        raise ValidationError({"attachments": f"Ticket {ticket.ticket_number} is {ticket.status}"})
+    return [files.save_attachment(session, actor, ticket, name, content) for name, content in uploads]
+
+
+def list_my_tickets(session: Session, actor: Employee, *, limit: int = 500) -> list[Ticket]:
+    """The actor's own tickets, newest first."""
+    require(actor, Action.VIEW_OWN_TICKETS)
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.employee_id == actor.id)
+            .order_by(Ticket.submit_date.desc(), Ticket.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    ticket: Ticket
+    rank: float
+
+
+def search_tickets(session: Session, actor: Employee, query: str, *, limit: int = 50) -> list[Ticket]:
+    """Full-text search over subject and description (the GIN index), ranked, visible only."""
+    return [hit.ticket for hit in search_ranked(session, actor, query, limit=limit)]
+
+
+def search_ranked(session: Session, actor: Employee, query: str, *, limit: int = 50) -> list[SearchHit]:
+    require(actor, Action.VIEW_OWN_TICKETS)
+    query = (query or "").strip()
+    if not query:
+        return []
+    tsq = func.websearch_to_tsquery("english", query)
+    rank = func.ts_rank(TICKET_TSVECTOR, tsq)
+    rows = session.execute(
+        select(Ticket, rank.label("rank"))
+        .where(TICKET_TSVECTOR.op("@@")(tsq), ticket_visibility(actor))
+        .order_by(rank.desc(), Ticket.submit_date.desc())
+        .limit(max(1, min(int(limit), 500)))
+    ).all()
+    return [SearchHit(row[0], float(row[1])) for row in rows]
+
+
+# --- maintenance --------------------------------------------------------------------------
+
+
+def auto_close(session: Session, now: dt.datetime | None = None) -> list[str]:
+    """Close Resolved tickets resolved more than 7 days ago; returns their numbers.
+
+    Run by `smartsupport maintenance` and the worker. Each ticket gets a history row,
+    `time_closed`, an audit row (by the system) and the requester's notification.
+    """
+    now = now or _now()
+    last_resolved = (
+        select(func.max(TicketStatusHistory.changed_at))
+        .where(TicketStatusHistory.ticket_id == Ticket.id, TicketStatusHistory.to_status == S.RESOLVED.value)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    due = func.coalesce(last_resolved, Ticket.resolved_at, Ticket.update_date)
+    tickets = session.scalars(
+        select(Ticket)
+        .where(Ticket.status == S.RESOLVED.value, due <= now - workflow.AUTO_CLOSE_AFTER)
+        .order_by(Ticket.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    closed: list[str] = []
+    for ticket in tickets:
+        _apply_status(
+            session, None, ticket, S.CLOSED, f"Closed automatically {workflow.REOPEN_DAYS} days after resolution", now
+        )
+        closed.append(ticket.ticket_number)
+    return closed
