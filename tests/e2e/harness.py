@@ -309,3 +309,50 @@ class Shots:
 def exceptions_shown(page) -> list[str]:
     """Texts of Streamlit exception boxes on the page (a stack trace shown to a user)."""
     return [e.inner_text() for e in page.locator("[data-testid='stException']").all()]
+
+
+# --------------------------------------------------------------------------- a private PostgreSQL
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of our own (pgserver, on a unix socket in a temp dir) that a fault
+    test may stop and start: never the machine's shared server, which other people use."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        import tempfile
+
+        if root is None:  # pgserver runs as its own OS user under root: the dir must be traversable
+            root = Path(tempfile.mkdtemp(prefix="ss-private-pg-"))
+            root.chmod(0o755)
+        self.root = root
+        self.pgdata = root / "pgdata"
+        self.server: Any = None
+
+    def start(self) -> PrivatePostgres:
+        import pgserver
+
+        if self.server is None:
+            self.server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        else:
+            with self.server._lock:
+                self.server.ensure_postgres_running()
+        return self
+
+    def stop(self) -> None:
+        """Fast shutdown: the server ends every open session, as a restart would."""
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.server.system_user, timeout=30)
+
+    def url(self, database: str = "postgres") -> str:
+        from smartsupport_core.db import to_sqlalchemy_url
+
+        return to_sqlalchemy_url(self.server.get_uri(database))
+
+    def close(self) -> None:
+        import shutil
+
+        if self.server is not None:
+            with contextlib.suppress(Exception):
+                self.server.cleanup()
+        shutil.rmtree(self.root, ignore_errors=True)
