@@ -7,15 +7,17 @@ indexes and a trigger). A newcomer needs nothing installed: without
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from .errors import ValidationError
 from .settings import Settings, get_settings
 
 EMBEDDED_DB_NAME = "smartsupport"
@@ -23,6 +25,38 @@ EMBEDDED_DB_NAME = "smartsupport"
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _embedded: dict[Path, object] = {}
+
+
+NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _refuse_nul(conn, cursor, statement, parameters, context, executemany) -> None:
+    """PostgreSQL cannot store U+0000 in text or JSON, and psycopg answers with a DataError: a
+    stack trace for whoever typed it. Every statement of every engine is checked here, so any
+    input anywhere gets a `ValidationError` naming the field (the bind name: the column for
+    INSERT/UPDATE, `column_N` for a filter) before the statement runs."""
+    rows = parameters if executemany else (parameters,)
+    for row in rows or ():
+        values = row.values() if isinstance(row, dict) else (row or ())
+        for value in values:
+            # fast path first: this runs for every row of every statement (bulk loads too)
+            if (value.__class__ is str and "\x00" not in value) or not _holds_nul(value):
+                continue
+            keys = row.keys() if isinstance(row, dict) else range(len(row))
+            key = next(k for k, v in zip(keys, values, strict=True) if _holds_nul(v))
+            field = re.sub(r"_\d+$", "", str(key)) or "text"
+            raise ValidationError({field: NUL_MESSAGE})
 
 
 def to_sqlalchemy_url(url: str) -> str:
