@@ -11,20 +11,119 @@ here) get the generic templates at the bottom, built from the category's name.
 from __future__ import annotations
 
 FIRST_NAMES = (
-    "Maria", "Jose", "Ana", "Juan", "Carmela", "Miguel", "Isabel", "Rafael", "Patricia", "Andres",
-    "Liza", "Paolo", "Kristine", "Mark", "Jasmine", "Carlo", "Angelica", "Ramon", "Bea", "Enrique",
-    "Grace", "Daniel", "Sofia", "Gabriel", "Nicole", "Joshua", "Camille", "Francis", "Trisha", "Vincent",
-    "Aileen", "Marco", "Joy", "Adrian", "Rowena", "Kevin", "Cristina", "Leo", "Hazel", "Dennis",
-    "Emily", "James", "Olivia", "Noah", "Hannah", "Ethan", "Chloe", "Samuel", "Mia", "Lucas",
-    "Priya", "Arjun", "Mei", "Kenji", "Aisha", "Omar", "Lena", "Tomas", "Ingrid", "Felix",
+    "Maria",
+    "Jose",
+    "Ana",
+    "Juan",
+    "Carmela",
+    "Miguel",
+    "Isabel",
+    "Rafael",
+    "Patricia",
+    "Andres",
+    "Liza",
+    "Paolo",
+    "Kristine",
+    "Mark",
+    "Jasmine",
+    "Carlo",
+    "Angelica",
+    "Ramon",
+    "Bea",
+    "Enrique",
+    "Grace",
+    "Daniel",
+    "Sofia",
+    "Gabriel",
+    "Nicole",
+    "Joshua",
+    "Camille",
+    "Francis",
+    "Trisha",
+    "Vincent",
+    "Aileen",
+    "Marco",
+    "Joy",
+    "Adrian",
+    "Rowena",
+    "Kevin",
+    "Cristina",
+    "Leo",
+    "Hazel",
+    "Dennis",
+    "Emily",
+    "James",
+    "Olivia",
+    "Noah",
+    "Hannah",
+    "Ethan",
+    "Chloe",
+    "Samuel",
+    "Mia",
+    "Lucas",
+    "Priya",
+    "Arjun",
+    "Mei",
+    "Kenji",
+    "Aisha",
+    "Omar",
+    "Lena",
+    "Tomas",
+    "Ingrid",
+    "Felix",
 )
 
 LAST_NAMES = (
-    "Santos", "Reyes", "Cruz", "Bautista", "Ocampo", "Garcia", "Mendoza", "Torres", "Tomas", "Aquino",
-    "Villanueva", "Ramos", "Castillo", "Flores", "Dela Cruz", "Gonzales", "Navarro", "Salazar", "Lim", "Tan",
-    "Chua", "Sy", "Uy", "Go", "Rivera", "Domingo", "Pascual", "Soriano", "Manalo", "Mercado",
-    "Smith", "Johnson", "Brown", "Lee", "Walker", "Young", "King", "Wright", "Lopez", "Hill",
-    "Patel", "Sharma", "Nakamura", "Sato", "Khan", "Haddad", "Novak", "Berg", "Costa", "Fischer",
+    "Santos",
+    "Reyes",
+    "Cruz",
+    "Bautista",
+    "Ocampo",
+    "Garcia",
+    "Mendoza",
+    "Torres",
+    "Tomas",
+    "Aquino",
+    "Villanueva",
+    "Ramos",
+    "Castillo",
+    "Flores",
+    "Dela Cruz",
+    "Gonzales",
+    "Navarro",
+    "Salazar",
+    "Lim",
+    "Tan",
+    "Chua",
+    "Sy",
+    "Uy",
+    "Go",
+    "Rivera",
+    "Domingo",
+    "Pascual",
+    "Soriano",
+    "Manalo",
+    "Mercado",
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Lee",
+    "Walker",
+    "Young",
+    "King",
+    "Wright",
+    "Lopez",
+    "Hill",
+    "Patel",
+    "Sharma",
+    "Nakamura",
+    "Sato",
+    "Khan",
+    "Haddad",
+    "Novak",
+    "Berg",
+    "Costa",
+    "Fischer",
 )
 
 #: Per asset sub-category: (model name, serial-number prefix).
@@ -61,102 +160,178 @@ ASSET_MODELS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 SOFTWARE = (
-    "Microsoft Outlook", "Microsoft Excel", "Microsoft Teams", "Google Chrome", "Zoom", "Adobe Acrobat Reader",
-    "SAP Business One", "QuickBooks", "VPN client", "Windows 11", "OneDrive", "Slack", "AnyDesk", "Power BI",
+    "Microsoft Outlook",
+    "Microsoft Excel",
+    "Microsoft Teams",
+    "Google Chrome",
+    "Zoom",
+    "Adobe Acrobat Reader",
+    "SAP Business One",
+    "QuickBooks",
+    "VPN client",
+    "Windows 11",
+    "OneDrive",
+    "Slack",
+    "AnyDesk",
+    "Power BI",
 )
 
 #: IT Support: per sub-category, (subject templates, description templates). Placeholders:
 #: {device}, {software}, {location}, {floor_device}.
 IT_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Technical Assistance": (
-        ("Need help setting up {software} on my {device}", "Help connecting {device} to the meeting room display",
-         "Cannot find shared drive on my {device}", "Assistance with dual monitor setup"),
-        ("Good day. I need some help with {software} on my {device}; I am not sure how to configure it for our "
-         "team's shared mailbox. Could someone walk me through it?",
-         "I have a client presentation this week and cannot get my {device} to show on the screen in {location}. "
-         "The display stays on 'No signal'.",
-         "Since the last update I can no longer see the department's shared drive. Colleagues on the same floor "
-         "still can."),
+        (
+            "Need help setting up {software} on my {device}",
+            "Help connecting {device} to the meeting room display",
+            "Cannot find shared drive on my {device}",
+            "Assistance with dual monitor setup",
+        ),
+        (
+            "Good day. I need some help with {software} on my {device}; I am not sure how to configure it for our "
+            "team's shared mailbox. Could someone walk me through it?",
+            "I have a client presentation this week and cannot get my {device} to show on the screen in {location}. "
+            "The display stays on 'No signal'.",
+            "Since the last update I can no longer see the department's shared drive. Colleagues on the same floor "
+            "still can.",
+        ),
     ),
     "Software Installation/Update": (
-        ("Please install {software} on my {device}", "{software} update keeps failing",
-         "Request for {software} licence and installation", "{software} needs to be updated to the latest version"),
-        ("Our team now uses {software} for reports. Please install it on my {device}; I do not have admin rights.",
-         "Every time {software} tries to update it stops at 80% with an error and rolls back. I have restarted "
-         "twice.",
-         "My manager approved a {software} licence for me. Kindly install it when convenient; I am usually at my "
-         "desk in {location}."),
+        (
+            "Please install {software} on my {device}",
+            "{software} update keeps failing",
+            "Request for {software} licence and installation",
+            "{software} needs to be updated to the latest version",
+        ),
+        (
+            "Our team now uses {software} for reports. Please install it on my {device}; I do not have admin rights.",
+            "Every time {software} tries to update it stops at 80% with an error and rolls back. I have restarted "
+            "twice.",
+            "My manager approved a {software} licence for me. Kindly install it when convenient; I am usually at my "
+            "desk in {location}.",
+        ),
     ),
     "Hardware Troubleshooting": (
-        ("{device} will not power on", "{device} overheating and shutting down", "Broken hinge on my {device}",
-         "{device} makes a grinding noise", "Keyboard keys not working on my {device}"),
-        ("My {device} does not turn on this morning. The charging light blinks orange and nothing else happens.",
-         "The {device} gets very hot after about 30 minutes and then shuts down by itself. It is on a desk, not "
-         "on a pillow.",
-         "Several keys (E, R and the space bar) stopped responding on my {device}. An external keyboard works."),
+        (
+            "{device} will not power on",
+            "{device} overheating and shutting down",
+            "Broken hinge on my {device}",
+            "{device} makes a grinding noise",
+            "Keyboard keys not working on my {device}",
+        ),
+        (
+            "My {device} does not turn on this morning. The charging light blinks orange and nothing else happens.",
+            "The {device} gets very hot after about 30 minutes and then shuts down by itself. It is on a desk, not "
+            "on a pillow.",
+            "Several keys (E, R and the space bar) stopped responding on my {device}. An external keyboard works.",
+        ),
     ),
     "Email/Account Access Issue": (
-        ("Locked out of my email account", "Cannot log in to {software}", "Password reset not arriving",
-         "MFA prompt keeps failing", "Mailbox full, cannot send email"),
-        ("I entered my password wrong a few times and now my account is locked. I need access for payroll "
-         "approvals today.",
-         "The password reset email never arrives, not even in the junk folder. I tried three times.",
-         "Outlook says my mailbox is full and refuses to send. I already emptied Deleted Items."),
+        (
+            "Locked out of my email account",
+            "Cannot log in to {software}",
+            "Password reset not arriving",
+            "MFA prompt keeps failing",
+            "Mailbox full, cannot send email",
+        ),
+        (
+            "I entered my password wrong a few times and now my account is locked. I need access for payroll "
+            "approvals today.",
+            "The password reset email never arrives, not even in the junk folder. I tried three times.",
+            "Outlook says my mailbox is full and refuses to send. I already emptied Deleted Items.",
+        ),
     ),
     "Internet/Network Connectivity Issue": (
-        ("No internet connection at {location}", "Wi-Fi keeps dropping in {location}", "VPN disconnects every few "
-         "minutes", "Very slow network on my {device}"),
-        ("Since this morning nobody around my desk in {location} can reach the internet. The cable icon shows a "
-         "red cross.",
-         "The office Wi-Fi drops every ten minutes or so; calls on Teams freeze and reconnect.",
-         "When working from home the VPN disconnects every few minutes, so I keep losing unsaved work."),
+        (
+            "No internet connection at {location}",
+            "Wi-Fi keeps dropping in {location}",
+            "VPN disconnects every few minutes",
+            "Very slow network on my {device}",
+        ),
+        (
+            "Since this morning nobody around my desk in {location} can reach the internet. The cable icon shows a "
+            "red cross.",
+            "The office Wi-Fi drops every ten minutes or so; calls on Teams freeze and reconnect.",
+            "When working from home the VPN disconnects every few minutes, so I keep losing unsaved work.",
+        ),
     ),
     "Printer/Scanner Setup or Issue": (
-        ("Printer in {location} jams every job", "Cannot add the {location} printer", "Scanner sends blank pages",
-         "Printer prints faded text"),
-        ("The shared printer in {location} jams on nearly every print job. We have removed the paper and "
-         "restarted it.",
-         "I moved desks and now cannot add the printer in {location} to my {device}; it is not in the list.",
-         "Scanning to email produces blank PDF pages although the originals are fine."),
+        (
+            "Printer in {location} jams every job",
+            "Cannot add the {location} printer",
+            "Scanner sends blank pages",
+            "Printer prints faded text",
+        ),
+        (
+            "The shared printer in {location} jams on nearly every print job. We have removed the paper and "
+            "restarted it.",
+            "I moved desks and now cannot add the printer in {location} to my {device}; it is not in the list.",
+            "Scanning to email produces blank PDF pages although the originals are fine.",
+        ),
     ),
     "System Performance Issue": (
-        ("{device} is extremely slow", "{software} freezes for minutes", "High CPU usage on my {device}",
-         "{device} takes 15 minutes to boot"),
-        ("My {device} has become very slow over the past week. Opening {software} takes several minutes.",
-         "{software} freezes for a minute or two whenever I open a larger file. Task Manager shows 100% disk.",
-         "Start-up now takes around 15 minutes and the fan is always loud."),
+        (
+            "{device} is extremely slow",
+            "{software} freezes for minutes",
+            "High CPU usage on my {device}",
+            "{device} takes 15 minutes to boot",
+        ),
+        (
+            "My {device} has become very slow over the past week. Opening {software} takes several minutes.",
+            "{software} freezes for a minute or two whenever I open a larger file. Task Manager shows 100% disk.",
+            "Start-up now takes around 15 minutes and the fan is always loud.",
+        ),
     ),
     "Virus/Malware Check": (
-        ("Suspicious pop-ups on my {device}", "I clicked a phishing link", "Antivirus warning on my {device}",
-         "Browser redirects to strange sites"),
-        ("I clicked a link in an email that looked like a delivery notice before noticing it was fake. Please "
-         "check my {device}.",
-         "Antivirus shows a threat detected and quarantined, but the pop-ups keep coming back.",
-         "Chrome opens advertising pages by itself and the home page has changed."),
+        (
+            "Suspicious pop-ups on my {device}",
+            "I clicked a phishing link",
+            "Antivirus warning on my {device}",
+            "Browser redirects to strange sites",
+        ),
+        (
+            "I clicked a link in an email that looked like a delivery notice before noticing it was fake. Please "
+            "check my {device}.",
+            "Antivirus shows a threat detected and quarantined, but the pop-ups keep coming back.",
+            "Chrome opens advertising pages by itself and the home page has changed.",
+        ),
     ),
     "IT Consultation Request": (
-        ("Advice on laptops for new hires", "Consultation: moving our team files to OneDrive",
-         "Which software for project tracking?", "Setting up a shared calendar for the team"),
-        ("We are hiring three people next month. Could IT advise which laptop model to request and how long "
-         "setup takes?",
-         "Our team would like to move our shared folders to OneDrive. We would appreciate a short consultation "
-         "on permissions.",
-         "We need a simple tool to track small projects; please suggest something that fits our licences."),
+        (
+            "Advice on laptops for new hires",
+            "Consultation: moving our team files to OneDrive",
+            "Which software for project tracking?",
+            "Setting up a shared calendar for the team",
+        ),
+        (
+            "We are hiring three people next month. Could IT advise which laptop model to request and how long "
+            "setup takes?",
+            "Our team would like to move our shared folders to OneDrive. We would appreciate a short consultation "
+            "on permissions.",
+            "We need a simple tool to track small projects; please suggest something that fits our licences.",
+        ),
     ),
     "Data Backup/Restore": (
-        ("Restore deleted folder from shared drive", "Recover previous version of a spreadsheet",
-         "Backup my {device} before repair", "Lost files after {software} sync"),
-        ("I accidentally deleted the folder 'Q3 Reports' from the shared drive yesterday afternoon. Can it be "
-         "restored?",
-         "An Excel file was overwritten this morning. I need the version from last Friday.",
-         "My {device} is going in for repair; please back up my documents first."),
+        (
+            "Restore deleted folder from shared drive",
+            "Recover previous version of a spreadsheet",
+            "Backup my {device} before repair",
+            "Lost files after {software} sync",
+        ),
+        (
+            "I accidentally deleted the folder 'Q3 Reports' from the shared drive yesterday afternoon. Can it be "
+            "restored?",
+            "An Excel file was overwritten this morning. I need the version from last Friday.",
+            "My {device} is going in for repair; please back up my documents first.",
+        ),
     ),
 }
 
 IT_GENERIC_SUBJECTS = ("IT help needed with my {device}", "Problem with {software}")
 
 CHECKOUT_SUBJECTS = (
-    "Borrow a {sub} for {purpose_short}", "{sub} check out request: {asset}", "Request to borrow {asset}",
+    "Borrow a {sub} for {purpose_short}",
+    "{sub} check out request: {asset}",
+    "Request to borrow {asset}",
     "Need a {sub} for {purpose_short}",
 )
 CHECKOUT_PURPOSES = (
@@ -168,7 +343,10 @@ CHECKOUT_PURPOSES = (
     ("an off-site event", "For the off-site team planning event."),
 )
 CHECKIN_SUBJECTS = (
-    "Returning {asset}", "{sub} check in: {asset}", "Check in of borrowed {sub}", "Return {sub} ({issue})",
+    "Returning {asset}",
+    "{sub} check in: {asset}",
+    "Check in of borrowed {sub}",
+    "Return {sub} ({issue})",
 )
 CHECKIN_DESCRIPTIONS = (
     "I am returning the {asset} (serial {serial}) I borrowed. Condition note: {issue}.",
@@ -176,8 +354,11 @@ CHECKIN_DESCRIPTIONS = (
     "The {asset} is back at {location}. Reporting the following condition: {issue}.",
 )
 OTHER_ISSUES = (
-    "The carrying case zipper is broken.", "One of the rubber feet came off.", "The charger cable is frayed.",
-    "A sticker residue remains on the lid.", "The remote control is missing its battery cover.",
+    "The carrying case zipper is broken.",
+    "One of the rubber feet came off.",
+    "The charger cable is frayed.",
+    "A sticker residue remains on the lid.",
+    "The remote control is missing its battery cover.",
 )
 
 BUDGET_SUBJECTS = {
@@ -194,27 +375,48 @@ BUDGET_THINGS = {
 }
 #: (description, unit cost range in PHP)
 COST_ITEMS = {
-    "Capital Expenditure": (("55-inch display", 28000, 45000), ("Laptop", 45000, 85000),
-                            ("Ergonomic chair", 6500, 14000), ("Steel shelving unit", 9000, 18000),
-                            ("Installation", 3000, 12000)),
-    "Operating Expense": (("Subscription (per user, per month)", 350, 1800), ("Courier deliveries", 180, 450),
-                          ("Printer paper (ream)", 220, 290), ("Toner cartridge", 2800, 6500)),
-    "Project Budget": (("Consultant days", 12000, 25000), ("Software licences", 4000, 15000),
-                       ("Hardware", 20000, 60000), ("Contingency", 10000, 40000)),
-    "Training and Events": (("Venue rental", 15000, 60000), ("Trainer fee", 20000, 50000),
-                            ("Catering (per person)", 450, 950), ("Materials", 150, 600)),
+    "Capital Expenditure": (
+        ("55-inch display", 28000, 45000),
+        ("Laptop", 45000, 85000),
+        ("Ergonomic chair", 6500, 14000),
+        ("Steel shelving unit", 9000, 18000),
+        ("Installation", 3000, 12000),
+    ),
+    "Operating Expense": (
+        ("Subscription (per user, per month)", 350, 1800),
+        ("Courier deliveries", 180, 450),
+        ("Printer paper (ream)", 220, 290),
+        ("Toner cartridge", 2800, 6500),
+    ),
+    "Project Budget": (
+        ("Consultant days", 12000, 25000),
+        ("Software licences", 4000, 15000),
+        ("Hardware", 20000, 60000),
+        ("Contingency", 10000, 40000),
+    ),
+    "Training and Events": (
+        ("Venue rental", 15000, 60000),
+        ("Trainer fee", 20000, 50000),
+        ("Catering (per person)", 450, 950),
+        ("Materials", 150, 600),
+    ),
 }
 BUDGET_DESCRIPTIONS = (
     "Proposal for {thing} for the period {start} to {end}. The cost items are listed; total {total}.",
-    "Requesting budget approval for {thing}. This supports our department's targets for the period "
-    "{start} to {end}.",
+    "Requesting budget approval for {thing}. This supports our department's targets for the period {start} to {end}.",
     "We propose to spend {total} on {thing} between {start} and {end}. Quotes are available on request.",
 )
 
 OTHERS_SUBJECTS = (
-    "Air conditioning not working in {location}", "Request for a new desk chair", "Parking slot request",
-    "Leaking faucet in the {location} pantry", "Request for office keys", "Lights flickering in {location}",
-    "ID badge not working", "Request to move desks", "Pest control needed in {location}",
+    "Air conditioning not working in {location}",
+    "Request for a new desk chair",
+    "Parking slot request",
+    "Leaking faucet in the {location} pantry",
+    "Request for office keys",
+    "Lights flickering in {location}",
+    "ID badge not working",
+    "Request to move desks",
+    "Pest control needed in {location}",
     "Water dispenser empty in {location}",
 )
 OTHERS_DESCRIPTIONS = (
@@ -288,11 +490,14 @@ STAFF_RESOLUTION_GENERIC = (
     "Resolved as requested.",
 )
 REQUESTER_THANKS = (
-    "Thank you, it works now!", "Great, thanks for the quick help.", "Confirmed, all good on my side.",
+    "Thank you, it works now!",
+    "Great, thanks for the quick help.",
+    "Confirmed, all good on my side.",
     "Thanks a lot!",
 )
 REQUESTER_REOPEN = (
-    "Sorry, the problem came back this morning.", "It worked for a day but the same error is back.",
+    "Sorry, the problem came back this morning.",
+    "It worked for a day but the same error is back.",
     "The issue is not fully solved; the second unit has the same problem.",
 )
 REJECTION_REASONS = (
@@ -302,7 +507,10 @@ REJECTION_REASONS = (
     "Not enough information to act on. Please resubmit with details.",
 )
 WITHDRAW_NOTES = (
-    "No longer needed.", "Solved it myself, thanks.", "Submitted by mistake.", "Will raise it again later.",
+    "No longer needed.",
+    "Solved it myself, thanks.",
+    "Submitted by mistake.",
+    "Will raise it again later.",
 )
 RATING_COMMENTS = {
     5: ("Excellent, very fast!", "Great support, thank you.", "Very helpful and friendly."),
