@@ -56,7 +56,9 @@ def test_create_update_archive_delete_are_audited(session):
     knowledge.set_archived(session, admin, art.id, True)
     knowledge.delete_article(session, admin, art.id)
     rows = session.scalars(
-        select(AuditLog).where(AuditLog.table_name == "core_helparticle", AuditLog.record_id == art.id).order_by(AuditLog.id)
+        select(AuditLog)
+        .where(AuditLog.table_name == "core_helparticle", AuditLog.record_id == art.id)
+        .order_by(AuditLog.id)
     ).all()
     assert [r.action_type for r in rows] == ["CREATE", "UPDATE", "UPDATE", "DELETE"]
     assert rows[1].old_values == {"title": "Connect to the VPN"}  # only what changed
@@ -80,7 +82,9 @@ def test_readers_see_only_published_unarchived_articles_at_or_below_their_role(s
     coord = make_employee(session, role=Role.COORDINATOR, department="IT Department")
     emp = make_employee(session)
     public = _article(session, admin, title="VPN for everyone")
-    coord_only = _article(session, admin, title="VPN triage for coordinators", visibility=ArticleVisibility.COORDINATOR.value)
+    coord_only = _article(
+        session, admin, title="VPN triage for coordinators", visibility=ArticleVisibility.COORDINATOR.value
+    )
     admin_only = _article(session, admin, title="VPN admin console", visibility=ArticleVisibility.ADMIN.value)
     draft = _article(session, admin, title="VPN draft", is_published=False)
     archived = _article(session, admin, title="VPN old")
@@ -111,7 +115,9 @@ def test_search_is_ranked_and_falls_back_to_any_word(session):
     hits = knowledge.search_articles(session, emp, "how do I connect the vpn from my hotel tonight")
     assert hits and hits[0].article.title == "Connect to the company VPN from home"
     # employees never get the coordinator guides, even by their exact words
-    assert not [h for h in knowledge.search_articles(session, emp, "triaging new tickets") if "Coordinator" in h.article.title]
+    assert not [
+        h for h in knowledge.search_articles(session, emp, "triaging new tickets") if "Coordinator" in h.article.title
+    ]
     with pytest.raises(ValidationError) as info:
         knowledge.search_articles(session, emp, "x" * 201)
     assert "query" in info.value.errors
