@@ -74,7 +74,7 @@ def _all_text(sources) -> str:
 
 
 def test_employee_never_retrieves_another_employees_ticket(session, people, bobs_tickets):
-    alice, bob, _ = people
+    alice, _bob, _ = people
     open_t, done = bobs_tickets
     questions = [
         f"What is the status of ticket {open_t.ticket_number}?",
@@ -389,7 +389,7 @@ def test_suggestion_from_model_is_validated_against_real_categories(session, peo
 
 
 def test_suggest_reply_policy_and_content(session, people, bobs_tickets):
-    alice, bob, coord = people
+    _alice, bob, coord = people
     open_t, _done = bobs_tickets
     load_articles(session)
     _comment(session, open_t, bob, "It started after the firmware update.")
