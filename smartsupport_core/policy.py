@@ -3,7 +3,8 @@
 Every service function calls `require` (or the ticket fetchers below) before it reads or
 writes; the portal only hides what this module already forbids. Visibility is per
 department: an employee sees their own tickets, a coordinator sees their department's
-tickets plus those assigned to them, an admin sees all. Child objects (comments,
+tickets plus those assigned to them (and, like every employee, the ones they filed
+themselves), an admin sees all. Child objects (comments,
 attachments, history, ratings) are always reached through their ticket.
 """
 
@@ -111,7 +112,11 @@ def ticket_visibility(actor: Employee | None) -> ColumnElement[bool]:
     if role is Role.ADMIN:
         return true()
     if role is Role.COORDINATOR:
-        return or_(Ticket.department == actor.department, Ticket.assigned_to_id == actor.id)
+        return or_(
+            Ticket.department == actor.department,
+            Ticket.assigned_to_id == actor.id,
+            Ticket.employee_id == actor.id,  # their own requests to other departments
+        )
     return Ticket.employee_id == actor.id
 
 
@@ -124,7 +129,11 @@ def can_see_ticket(actor: Employee | None, ticket: Ticket) -> bool:
     if role is Role.ADMIN:
         return True
     if role is Role.COORDINATOR:
-        return ticket.department == actor.department or ticket.assigned_to_id == actor.id
+        return (
+            ticket.department == actor.department
+            or ticket.assigned_to_id == actor.id
+            or ticket.employee_id == actor.id
+        )
     return ticket.employee_id == actor.id
 
 

@@ -1,0 +1,349 @@
+"""Signing in and out: credential check, per-account lockout, remembered-session tokens.
+
+WHY the database and not streamlit-authenticator's YAML credentials: `core_employee` is the
+one source of truth (accounts are approved, suspended and re-roled there), and the lockout
+must hold across portal replicas, so failed attempts are rows of `core_loginattempt` and
+the lock is `Employee.locked_until`, both written under a row lock on the employee.
+
+WHY a session version: a remembered-session cookie is only a signed pointer
+(user id + `Employee.session_version` + expiry). Logging out, changing the password and
+being suspended or deactivated bump the version, so every cookie issued before stops
+working at once, on every replica, without a server-side session store.
+
+`authenticate` never raises for a refused login: it returns a `LoginResult` whose message
+says exactly why (wrong credentials, locked, Pending, Rejected, Suspended, deactivated),
+because the failed-attempt row must be committed by the caller even when sign-in fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .models import Employee, LoginAttempt
+from .passwords import hash_password, needs_rehash, verify_password
+from .vocab import AccountStatus, AuditAction
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+LOCK_DURATION = dt.timedelta(minutes=15)
+#: Lifetime of a remembered session ("keep me signed in") and of an ordinary one.
+REMEMBER_FOR = dt.timedelta(days=30)
+SESSION_FOR = dt.timedelta(hours=12)
+TOKEN_PREFIX = "ss1"
+
+
+class LoginOutcome(StrEnum):
+    OK = "ok"
+    BAD_CREDENTIALS = "bad_credentials"
+    LOCKED = "locked"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    DEACTIVATED = "deactivated"
+
+
+BAD_CREDENTIALS_MESSAGE = "Incorrect e-mail address or password."
+
+#: What each refused account status is told (the reason recorded by the admin is appended).
+STATUS_MESSAGES: dict[LoginOutcome, str] = {
+    LoginOutcome.PENDING: "Your account is pending approval by an administrator. You will get an e-mail once "
+    "it is approved.",
+    LoginOutcome.REJECTED: "Your registration was rejected by an administrator.",
+    LoginOutcome.SUSPENDED: "Your account is suspended. Contact an administrator.",
+    LoginOutcome.DEACTIVATED: "Your account has been deactivated. Contact an administrator if this is a mistake.",
+}
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    message: str
+    employee: Employee | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is LoginOutcome.OK
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(session: Session, email: str, *, for_update: bool = False) -> Employee | None:
+    """The employee with this e-mail address, compared case-insensitively."""
+    stmt = select(Employee).where(func.lower(Employee.email) == normalise_email(email))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def status_outcome(employee: Employee) -> LoginOutcome:
+    """Which refusal (if any) the account's state calls for; deactivation wins over status."""
+    if not employee.is_active:
+        return LoginOutcome.DEACTIVATED
+    return {
+        AccountStatus.APPROVED.value: LoginOutcome.OK,
+        AccountStatus.PENDING.value: LoginOutcome.PENDING,
+        AccountStatus.REJECTED.value: LoginOutcome.REJECTED,
+        AccountStatus.SUSPENDED.value: LoginOutcome.SUSPENDED,
+    }[employee.status]
+
+
+def status_message(employee: Employee, outcome: LoginOutcome) -> str:
+    message = STATUS_MESSAGES[outcome]
+    if outcome in (LoginOutcome.REJECTED, LoginOutcome.SUSPENDED) and employee.status_reason:
+        message += f" Reason: {employee.status_reason}"
+    return message
+
+
+def _recent_failures(session: Session, employee: Employee, now: dt.datetime) -> int:
+    """Failures inside the window, counting only those after the last success and the last lock."""
+    since = now - FAILURE_WINDOW
+    if employee.locked_until is not None and employee.locked_until > since:
+        since = employee.locked_until
+    last_ok = session.scalar(
+        select(func.max(LoginAttempt.attempted_at)).where(
+            LoginAttempt.employee_id == employee.id, LoginAttempt.succeeded.is_(True)
+        )
+    )
+    if last_ok is not None and last_ok > since:
+        since = last_ok
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.employee_id == employee.id,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.attempted_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() + 59) // 60)
+    return (
+        f"Too many failed sign-in attempts: this account is locked for {minutes} more "
+        f"minute{'s' if minutes != 1 else ''}. Try again later."
+    )
+
+
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    ip_address: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> LoginResult:
+    """Check a sign-in; record the attempt; the caller commits whatever the outcome.
+
+    Order matters: a locked account is refused before the password is even looked at; a
+    wrong password counts towards the lock; only a correct password reveals the account's
+    status (so statuses cannot be probed without the password).
+    """
+    now = now or utcnow()
+    address = normalise_email(email)[:254]
+    employee = find_by_email(session, address, for_update=True)
+    if employee is None:
+        session.add(LoginAttempt(email=address, succeeded=False, attempted_at=now, ip_address=ip_address))
+        session.flush()
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS, BAD_CREDENTIALS_MESSAGE)
+
+    if employee.locked_until is not None and employee.locked_until > now:
+        session.add(
+            LoginAttempt(
+                email=address, employee_id=employee.id, succeeded=False, attempted_at=now, ip_address=ip_address
+            )
+        )
+        session.flush()
+        return LoginResult(LoginOutcome.LOCKED, _locked_message(employee.locked_until, now))
+
+    if not verify_password(password or "", employee.password):
+        failures = _recent_failures(session, employee, now) + 1
+        session.add(
+            LoginAttempt(
+                email=address, employee_id=employee.id, succeeded=False, attempted_at=now, ip_address=ip_address
+            )
+        )
+        if failures >= MAX_FAILURES:
+            employee.locked_until = now + LOCK_DURATION
+            audit.record(
+                session,
+                None,
+                Employee.__tablename__,
+                employee.id,
+                AuditAction.UPDATE,
+                None,
+                {"locked_until": employee.locked_until, "failed_attempts": failures},
+            )
+            session.flush()
+            return LoginResult(LoginOutcome.LOCKED, _locked_message(employee.locked_until, now))
+        session.flush()
+        left = MAX_FAILURES - failures
+        return LoginResult(
+            LoginOutcome.BAD_CREDENTIALS,
+            f"{BAD_CREDENTIALS_MESSAGE} {left} attempt{'s' if left != 1 else ''} left before the account is "
+            f"locked for {int(LOCK_DURATION.total_seconds() // 60)} minutes.",
+        )
+
+    outcome = status_outcome(employee)
+    if outcome is not LoginOutcome.OK:
+        return LoginResult(outcome, status_message(employee, outcome))
+
+    return LoginResult(LoginOutcome.OK, "Signed in.", _complete_login(session, employee, now, ip_address, password))
+
+
+def _complete_login(
+    session: Session, employee: Employee, now: dt.datetime, ip_address: str | None, password: str | None
+) -> Employee:
+    """Record a successful sign-in: attempt row, last_login, hash upgrade, audit."""
+    session.add(
+        LoginAttempt(
+            email=employee.email, employee_id=employee.id, succeeded=True, attempted_at=now, ip_address=ip_address
+        )
+    )
+    old_login = employee.last_login
+    employee.last_login = now
+    employee.locked_until = None
+    new_values: dict[str, object] = {"last_login": now}
+    if password is not None and needs_rehash(employee.password):
+        # An imported Django (or older scrypt) hash becomes a current scrypt hash now that
+        # we briefly know the password.
+        employee.password = hash_password(password)
+        new_values["password"] = employee.password
+    audit.record(
+        session, employee, Employee.__tablename__, employee.id, AuditAction.LOGIN, {"last_login": old_login}, new_values
+    )
+    session.flush()
+    return employee
+
+
+def sso_sign_in(
+    session: Session, email: str, ip_address: str | None = None, *, now: dt.datetime | None = None
+) -> LoginResult:
+    """Sign in an identity the company's OIDC provider vouched for, matched by e-mail.
+
+    Roles and status stay in our database: an unknown e-mail is refused (the portal offers
+    registration instead), a non-approved account gets its status message. The lockout
+    does not apply (no password was guessed), but a currently locked account stays locked.
+    """
+    now = now or utcnow()
+    employee = find_by_email(session, email, for_update=True)
+    if employee is None:
+        return LoginResult(
+            LoginOutcome.BAD_CREDENTIALS,
+            "There is no SmartSupport account for this e-mail address yet: register first.",
+        )
+    if employee.locked_until is not None and employee.locked_until > now:
+        return LoginResult(LoginOutcome.LOCKED, _locked_message(employee.locked_until, now))
+    outcome = status_outcome(employee)
+    if outcome is not LoginOutcome.OK:
+        return LoginResult(outcome, status_message(employee, outcome))
+    return LoginResult(LoginOutcome.OK, "Signed in.", _complete_login(session, employee, now, ip_address, None))
+
+
+def bump_session_version(employee: Employee) -> int:
+    """End every session and remembered cookie of this account (the caller commits)."""
+    employee.session_version = (employee.session_version or 1) + 1
+    return employee.session_version
+
+
+def logout(session: Session, employee_id: int) -> None:
+    """Sign out everywhere: remembered cookies issued so far stop working."""
+    employee = session.get(Employee, employee_id, with_for_update=True)
+    if employee is None:
+        return
+    old = employee.session_version
+    bump_session_version(employee)
+    audit.record(
+        session,
+        employee,
+        Employee.__tablename__,
+        employee.id,
+        AuditAction.LOGOUT,
+        {"session_version": old},
+        {"session_version": employee.session_version},
+    )
+    session.flush()
+
+
+# --- Remembered-session tokens -----------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(secret: str, payload: str) -> str:
+    return _b64(hmac.new(secret.encode("utf-8"), f"{TOKEN_PREFIX}.{payload}".encode("ascii"), hashlib.sha256).digest())
+
+
+def issue_token(
+    employee: Employee, secret: str, *, lifetime: dt.timedelta = SESSION_FOR, now: dt.datetime | None = None
+) -> str:
+    """A signed `ss1.<payload>.<signature>` token naming the account and its session version."""
+    if not secret:
+        raise ValueError("a secret key is required to sign session tokens")
+    now = now or utcnow()
+    body = {"uid": employee.id, "sv": employee.session_version, "exp": int((now + lifetime).timestamp())}
+    payload = _b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
+    return f"{TOKEN_PREFIX}.{payload}.{_sign(secret, payload)}"
+
+
+def token_claims(token: str | None, secret: str, *, now: dt.datetime | None = None) -> dict[str, int] | None:
+    """The claims of a well-signed, unexpired token; None for anything else."""
+    if not token or not secret:
+        return None
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    if not hmac.compare_digest(_sign(secret, parts[1]), parts[2]):
+        return None
+    try:
+        claims = json.loads(_unb64(parts[1]))
+        uid, sv, exp = int(claims["uid"]), int(claims["sv"]), int(claims["exp"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if exp <= (now or utcnow()).timestamp():
+        return None
+    return {"uid": uid, "sv": sv, "exp": exp}
+
+
+def resolve_token(
+    session: Session, token: str | None, secret: str, *, now: dt.datetime | None = None
+) -> Employee | None:
+    """The account a remembered-session token still stands for, re-checked in the database.
+
+    Refused: bad signature, expired, unknown account, session version moved on (logout,
+    password change, suspension), or the account is no longer approved and active.
+    """
+    claims = token_claims(token, secret, now=now)
+    if claims is None:
+        return None
+    employee = session.get(Employee, claims["uid"])
+    if employee is None or employee.session_version != claims["sv"]:
+        return None
+    if status_outcome(employee) is not LoginOutcome.OK:
+        return None
+    return employee
