@@ -60,7 +60,6 @@ __all__ = [
     "register",
     "reject_account",
     "resolve_token",
-    "set_mute_non_essential",
     "sso_sign_in",
     "suspend_account",
     "update_profile",
@@ -621,18 +620,6 @@ def update_profile(
     for key, value in new_vals.items():
         setattr(emp, key, value)
     audit.record(session, emp, TABLE, emp.id, AuditAction.UPDATE, old_vals, new_vals)
-    session.flush()
-    return emp
-
-
-def set_mute_non_essential(session: Session, actor: Employee, mute: bool) -> Employee:
-    """Opt out of non-essential notification e-mails (account and decision e-mails still come)."""
-    emp = _self(session, actor)
-    if emp.mute_non_essential == bool(mute):
-        return emp
-    old = {"mute_non_essential": emp.mute_non_essential}
-    emp.mute_non_essential = bool(mute)
-    audit.record(session, emp, TABLE, emp.id, AuditAction.UPDATE, old, {"mute_non_essential": emp.mute_non_essential})
     session.flush()
     return emp
 

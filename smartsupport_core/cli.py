@@ -162,5 +162,47 @@ def maintenance() -> None:
     click.echo(f"auto-closed {len(closed)} resolved ticket(s)" + (": " + ", ".join(closed) if closed else ""))
 
 
+@main.command("create-admin")
+@click.option("--email", required=True, help="E-mail address (the sign-in name).")
+@click.option("--company-id", required=True, help="Company ID, format MA#### (e.g. MA0001).")
+@click.option("--first-name", required=True)
+@click.option("--last-name", required=True)
+@click.option("--middle-name", default=None)
+@click.option("--suffix", default=None)
+@click.option("--department", default="IT Department", show_default=True, help="An active department.")
+def create_admin(
+    email: str,
+    company_id: str,
+    first_name: str,
+    last_name: str,
+    middle_name: str | None,
+    suffix: str | None,
+    department: str,
+) -> None:
+    """Create an approved System Admin (password from SMARTSUPPORT_ADMIN_PASSWORD, else asked)."""
+    from .accounts import create_admin as make_admin
+    from .db import session_scope
+
+    password = os.environ.get("SMARTSUPPORT_ADMIN_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    engine = get_engine()
+    migrate.upgrade(engine)
+    data = {
+        "email": email,
+        "company_id": company_id,
+        "first_name": first_name,
+        "last_name": last_name,
+        "middle_name": middle_name,
+        "suffix": suffix,
+        "department": department,
+        "password": password,
+    }
+    with session_scope(engine) as session:
+        admin = make_admin(session, data)
+        summary = f"created System Admin {admin.full_name} <{admin.email}> ({admin.company_id}, {admin.department})"
+    click.echo(summary)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -46,7 +46,9 @@ def errors_of(session: Session, data: dict[str, object]) -> dict[str, str]:
 def audit_rows(session: Session, record_id: int) -> list[AuditLog]:
     return list(
         session.scalars(
-            select(AuditLog).where(AuditLog.table_name == "core_employee", AuditLog.record_id == record_id).order_by(AuditLog.id)
+            select(AuditLog)
+            .where(AuditLog.table_name == "core_employee", AuditLog.record_id == record_id)
+            .order_by(AuditLog.id)
         )
     )
 
@@ -98,8 +100,16 @@ def test_register_creates_pending_account_notifies_admins_and_audits(session: Se
             "password",
             "Password must contain a lowercase letter",
         ),
-        ({"password": "Budget#Budget", "password_confirm": "Budget#Budget"}, "password", "Password must contain a digit"),
-        ({"password": "Budget20266x", "password_confirm": "Budget20266x"}, "password", "Password must contain a symbol"),
+        (
+            {"password": "Budget#Budget", "password_confirm": "Budget#Budget"},
+            "password",
+            "Password must contain a digit",
+        ),
+        (
+            {"password": "Budget20266x", "password_confirm": "Budget20266x"},
+            "password",
+            "Password must contain a symbol",
+        ),
         (
             {"password": "abcdefghij", "password_confirm": "abcdefghij"},
             "password",
@@ -379,7 +389,9 @@ def jpeg_bytes() -> bytes:
 
 def test_update_profile_names_and_image(session: Session, data_dir) -> None:
     emp = make_employee(session, first_name="Ana", last_name="Cruz")
-    accounts.update_profile(session, emp, {"first_name": "Anna", "last_name": "Cruz", "suffix": "III"}, image=png_bytes())
+    accounts.update_profile(
+        session, emp, {"first_name": "Anna", "last_name": "Cruz", "suffix": "III"}, image=png_bytes()
+    )
     assert emp.full_name == "Anna Cruz III"
     assert emp.image.startswith("avatars/") and emp.image.endswith(".png")
     assert accounts.avatar_path(emp).read_bytes() == png_bytes()
@@ -412,14 +424,10 @@ def test_profile_name_rules(session: Session) -> None:
     emp = make_employee(session)
     with pytest.raises(ValidationError) as exc:
         accounts.update_profile(session, emp, {"first_name": "", "last_name": "x" * 101})
-    assert exc.value.errors == {"first_name": "First name is required", "last_name": "Last name must be at most 100 characters"}
-
-
-def test_mute_preference(session: Session) -> None:
-    emp = make_employee(session)
-    accounts.set_mute_non_essential(session, emp, True)
-    assert emp.mute_non_essential is True
-    assert audit_rows(session, emp.id)[-1].new_values == {"mute_non_essential": True}
+    assert exc.value.errors == {
+        "first_name": "First name is required",
+        "last_name": "Last name must be at most 100 characters",
+    }
 
 
 def test_unusable_accounts_cannot_edit_themselves(session: Session) -> None:

@@ -123,7 +123,7 @@ def test_five_failures_lock_for_fifteen_minutes_then_expire(session: Session, us
 
 def test_failures_outside_window_do_not_count(session: Session, user: Employee) -> None:
     now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-    for i in range(4):
+    for _ in range(4):
         login.authenticate(session, "pat@example.com", "bad", now=now)
     # move those four failures 16 minutes into the past
     session.execute(update(LoginAttempt).values(attempted_at=now - dt.timedelta(minutes=16)))
@@ -176,7 +176,7 @@ def test_token_round_trip_and_tampering(session: Session, user: Employee) -> Non
     token = login.issue_token(user, SECRET)
     assert login.resolve_token(session, token, SECRET).id == user.id
     assert login.resolve_token(session, token, "another-secret") is None
-    head, payload, sig = token.split(".")
+    head, _payload, sig = token.split(".")
     forged_payload = base64.urlsafe_b64encode(b'{"uid":1,"sv":1,"exp":9999999999}').decode().rstrip("=")
     assert login.resolve_token(session, f"{head}.{forged_payload}.{sig}", SECRET) is None
     assert login.resolve_token(session, token[:-2], SECRET) is None

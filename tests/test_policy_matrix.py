@@ -38,6 +38,8 @@ view the audit log                       - - x
 download an attachment of a ticket       x x x
 attach a file to a ticket                x x x
 view the e-mail outbox                   - - x
+resend e-mails from the outbox           - - x
+change your notification settings        x x x
 write help articles                      - x x
 read help articles                       x x x
 use the assistant                        x x x
