@@ -66,6 +66,7 @@ def main() -> None:
             rows = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
         total_rows = sum(rows.values())
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        load = os.getloadavg()[0]
         print()
         print(f"tickets:      {tickets:,}")
         print(f"rows:         {total_rows:,}  " + ", ".join(f"{t}={n:,}" for t, n in rows.items()))
@@ -73,6 +74,7 @@ def main() -> None:
         print(f"tickets/s:    {tickets / seconds:,.0f}")
         print(f"rows/s:       {total_rows / seconds:,.0f}")
         print(f"peak memory:  {peak_mb:,.0f} MB (loader process)")
+        print(f"load average: {load:.1f} (1 min, at the end; other work on the machine slows the load)")
         print(
             json.dumps(
                 {
@@ -84,6 +86,7 @@ def main() -> None:
                     "rows_per_s": round(total_rows / seconds),
                     "peak_rss_mb": round(peak_mb),
                     "cpus": os.cpu_count(),
+                    "load_avg_1m": round(load, 1),
                     "database": make_url(url).database if throwaway else make_url(url).render_as_string(),
                 }
             )

@@ -519,7 +519,6 @@ RATING_COMMENTS = {
     2: ("Took too long.", "Had to explain the problem twice."),
     1: ("Very slow response.", "Not really solved."),
 }
-AUTO_CLOSE_NOTE = "Closed automatically 7 days after resolution"
 IT_GENERIC_DESCRIPTIONS = (
     "I need help with my {device}: {software} is not working as expected.",
     "Please assist; my {device} has a problem with {software}.",

@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import demo_text as T
-from . import sla
+from . import sla, workflow
 from .seed import CHECK_IN_ISSUES
 from .vocab import LOCATIONS, Priority, SlaClock, TicketStatus
 
@@ -42,6 +42,8 @@ S = TicketStatus
 BUSINESS = SlaClock.BUSINESS
 CALENDAR = SlaClock.CALENDAR
 MIN = dt.timedelta(minutes=1)
+#: The note `tickets.auto_close` writes.
+AUTO_CLOSE_NOTE = f"Closed automatically {workflow.REOPEN_DAYS} days after resolution"
 # Plain strings: enum attribute access is measurable at a million tickets.
 NEW, OPEN, IN_PROGRESS, ON_HOLD = S.NEW.value, S.OPEN.value, S.IN_PROGRESS.value, S.ON_HOLD.value
 RESOLVED, CLOSED, REJECTED, WITHDRAWN = S.RESOLVED.value, S.CLOSED.value, S.REJECTED.value, S.WITHDRAWN.value
@@ -109,7 +111,7 @@ FALLBACK_TARGET = sla.Target(8 * 60, BUSINESS, 3 * 8 * 60, BUSINESS)
 #: Lifecycle probabilities (per ticket).
 P_REJECT = 0.05
 P_WITHDRAW = 0.035
-P_STUCK = 0.03
+P_STUCK = 0.05
 P_HOLD = 0.25
 P_INTERNAL = 0.4
 P_FOLLOW_UP = 0.15
@@ -581,7 +583,7 @@ class Generator:
             events.append(("S", t_work, OPEN, IN_PROGRESS, coord, None))
 
         # Work until resolution, in the resolution target's clock; maybe one hold.
-        f_res = self._lognormal(0.45, 0.8) * (rnd.uniform(3, 10) if stuck else 1.0)
+        f_res = self._lognormal(0.45, 0.8) * (rnd.uniform(4, 15) if stuck else 1.0)
         t_res_min = target.resolution_minutes * f_res
         if target.resolution_clock is CALENDAR:
             work_left = t_res_min - (t_work - submit).total_seconds() / 60
@@ -611,7 +613,7 @@ class Generator:
         events.append(("S", t_resolved, IN_PROGRESS, RESOLVED, coord, None))
 
         if rnd.random() < P_REOPEN:
-            reopen_at = t_resolved + dt.timedelta(hours=rnd.uniform(2, 6 * 24))
+            reopen_at = t_resolved + (workflow.AUTO_CLOSE_AFTER - dt.timedelta(hours=2)) * rnd.uniform(0.01, 0.85)
             events.append(("C", reopen_at, requester, rnd.choice(T.REQUESTER_REOPEN), False))
             events.append(("S", reopen_at + MIN, RESOLVED, OPEN, requester, None))
             back = self._staff(reopen_at, rnd.uniform(30, 480))
@@ -621,13 +623,16 @@ class Generator:
             events.append(("S", t_resolved, IN_PROGRESS, RESOLVED, coord, None))
 
         if rnd.random() < P_REQUESTER_CLOSES:
-            close_at = t_resolved + dt.timedelta(hours=min(6.5 * 24, max(0.1, self._lognormal(6, 1.2))))
+            close_at = t_resolved + min(
+                workflow.AUTO_CLOSE_AFTER * 0.95, dt.timedelta(hours=max(0.1, self._lognormal(6, 1.2)))
+            )
             if rnd.random() < 0.5:
                 events.append(("C", close_at - MIN, requester, rnd.choice(T.REQUESTER_THANKS), False))
             events.append(("S", close_at, RESOLVED, CLOSED, requester, None))
         else:
-            close_at = t_resolved + dt.timedelta(days=7, minutes=rnd.uniform(1, 60))
-            events.append(("S", close_at, RESOLVED, CLOSED, None, T.AUTO_CLOSE_NOTE))
+            # `smartsupport maintenance` (tickets.auto_close, run by the worker) closes it.
+            close_at = t_resolved + workflow.AUTO_CLOSE_AFTER + dt.timedelta(minutes=rnd.uniform(1, 60))
+            events.append(("S", close_at, RESOLVED, CLOSED, None, AUTO_CLOSE_NOTE))
         events.sort(key=lambda e: e[1])
 
         if rnd.random() < P_WITHDRAW:

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from smartsupport_core import demo, sla
+from smartsupport_core import demo, sla, workflow
 from smartsupport_core.cli import main
-from smartsupport_core.demo_tickets import Timeline
+from smartsupport_core.demo_tickets import AUTO_CLOSE_NOTE, Timeline
 from smartsupport_core.errors import ValidationError
 from smartsupport_core.models import (
     Employee,
@@ -96,6 +96,15 @@ def test_every_history_agrees_with_its_ticket(loaded: Engine) -> None:
             assert cur.from_status == prev.to_status, t.ticket_number
             assert cur.changed_at >= prev.changed_at
         assert t.status == rows[-1].to_status
+        for h in rows[1:]:  # every move exists in the workflow table and was made by someone allowed to
+            move = workflow.move(h.from_status, h.to_status)
+            assert move is not None, (t.ticket_number, h.from_status, h.to_status)
+            if h.changed_by_id is None:
+                assert h.to_status == "Closed" and h.note == AUTO_CLOSE_NOTE
+            elif h.changed_by_id == t.employee_id:
+                assert move.requester, (h.from_status, h.to_status)
+            else:
+                assert people[h.changed_by_id].role in move.staff, (h.from_status, h.to_status)
         assert t.submit_date <= t.update_date <= now
         assert t.update_date >= rows[-1].changed_at
         assert t.version >= len(rows)
