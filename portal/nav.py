@@ -28,4 +28,6 @@ class PageSpec:
 #: Order here is the order in the sidebar. Later issues append their pages.
 PAGES: list[PageSpec] = [
     PageSpec("home.py", "Home", ":material/home:", "SmartSupport", url_path="home", public=True, default=True),
+    PageSpec("outbox.py", "E-mail outbox", ":material/outgoing_mail:", "Administration", needs=Action.VIEW_OUTBOX,
+             url_path="outbox"),
 ]

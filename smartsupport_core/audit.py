@@ -32,7 +32,10 @@ _request: contextvars.ContextVar[RequestInfo] = contextvars.ContextVar("request_
 
 
 def set_request_info(ip_address: str | None, user_agent: str | None) -> None:
-    _request.set(RequestInfo(ip_address, (user_agent or "")[:512] or None))
+    """Only strings are kept: under AppTest `st.context` answers with mock objects."""
+    ip = ip_address[:45] if isinstance(ip_address, str) and ip_address else None
+    agent = user_agent[:512] if isinstance(user_agent, str) and user_agent else None
+    _request.set(RequestInfo(ip, agent))
 
 
 def _jsonable(value: Any) -> Any:
