@@ -106,6 +106,17 @@ for _job in _BUILTIN:
     register(_job)
 
 
+def describe(result: object) -> str:
+    """A short log line for a job's return value (lists, e.g. closed ticket numbers, are counted)."""
+    if result is None:
+        return ""
+    if isinstance(result, (list, tuple, set)):
+        items = [str(x) for x in result]
+        shown = ", ".join(items[:5]) + (", ..." if len(items) > 5 else "")
+        return f"{len(items)} item(s)" + (f": {shown}" if items else "")
+    return str(result)[:500]
+
+
 def run_job_if_due(engine: Engine, job: PeriodicJob, now: dt.datetime) -> JobResult:
     """Run `job` when its interval has passed since its last run by any worker."""
     with Session(engine, expire_on_commit=False) as session:
@@ -135,7 +146,7 @@ def run_job_if_due(engine: Engine, job: PeriodicJob, now: dt.datetime) -> JobRes
             session.get(JobRun, job.name, populate_existing=True).last_run_at = now  # type: ignore[union-attr]
             session.commit()
             return JobResult(job.name, "error", f"{type(exc).__name__}: {exc}")
-        return JobResult(job.name, "ran", "" if result is None else str(result))
+        return JobResult(job.name, "ran", describe(result))
 
 
 def run_due_jobs(engine: Engine, now: dt.datetime, jobs: Iterable[PeriodicJob] | None = None) -> list[JobResult]:

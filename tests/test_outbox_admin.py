@@ -245,3 +245,18 @@ def test_queue_skips_nobody_without_preference(session: Session):
     emp = make_employee(session)
     row = notifications.queue(session, "ticket_comment", to=emp, data=sample_data("ticket_comment"), actor=emp)
     assert row is not None and row.recipient_email == emp.email and row.triggered_by_id == emp.id
+
+
+def test_job_results_are_described_briefly():
+    assert jobs.describe(None) == ""
+    assert jobs.describe([]) == "0 item(s)"
+    assert jobs.describe([f"TKT{i}" for i in range(7)]) == "7 item(s): TKT0, TKT1, TKT2, TKT3, TKT4, ..."
+    assert jobs.describe(3) == "3"
+
+
+def test_the_real_auto_close_runs_as_a_job(clean_db: Engine):
+    from smartsupport_core import tickets
+
+    assert callable(tickets.auto_close)
+    result = jobs.run_job_if_due(clean_db, jobs.REGISTRY["auto_close"], dt.datetime.now(dt.UTC))
+    assert (result.outcome, result.detail) == ("ran", "0 item(s)")
