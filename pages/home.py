@@ -15,7 +15,12 @@ st.write(
 )
 user = state.current_user()
 if user is not None:
-    st.success(f"Signed in as {user.full_name} ({user.role}, {user.department}).")
+    st.text(f"Signed in as {user.full_name} ({user.role}, {user.department}).")
+else:
+    from portal.nav import page_file
+
+    st.page_link(page_file("sign_in.py"), label="Sign in", icon=":material/login:")
+    st.page_link(page_file("register.py"), label="Register for an account", icon=":material/person_add:")
 
 if os.environ.get("SMARTSUPPORT_DEMO_MODE") == "1":
     st.subheader("Demo accounts")

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run portal/app.py` from anywhere
 
 import streamlit as st  # noqa: E402
 
-from portal import state  # noqa: E402
+from portal import auth, state  # noqa: E402
 from portal.nav import PAGES  # noqa: E402
 from smartsupport_core.audit import set_request_info  # noqa: E402
 from smartsupport_core.policy import allowed  # noqa: E402
@@ -29,11 +29,18 @@ try:
 except Exception:  # AppTest and bare mode have no request context
     set_request_info(None, None)
 
+auth.restore()  # a remembered cookie or SSO identity, re-checked in the database
 user = state.current_user()
+auth.sync_cookie()
+if user is not None:
+    auth.sidebar(user)
 
 sections: OrderedDict[str, list] = OrderedDict()
 for spec in PAGES:
-    visible = spec.public if user is None else (spec.needs is None or allowed(user, spec.needs))
+    if user is None:
+        visible = spec.public
+    else:
+        visible = not spec.visitors_only and (spec.needs is None or allowed(user, spec.needs))
     if not visible:
         continue
     page = st.Page(

@@ -7,10 +7,17 @@ policy is the access control of the portal's navigation (the core checks again a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from smartsupport_core.policy import Action
 
 PAGES_DIR = "../pages"
+PAGES_PATH = Path(__file__).resolve().parent.parent / "pages"
+
+
+def page_file(file: str) -> str:
+    """Absolute path of a page script, as `st.switch_page` / `st.page_link` want it."""
+    return str(PAGES_PATH / file)
 
 
 @dataclass(frozen=True)
@@ -23,11 +30,19 @@ class PageSpec:
     url_path: str | None = None
     public: bool = False  # shown to visitors who are not signed in
     default: bool = False
+    visitors_only: bool = False  # shown only to visitors (Sign in, Register)
 
 
 #: Order here is the order in the sidebar. Later issues append their pages.
 PAGES: list[PageSpec] = [
     PageSpec("home.py", "Home", ":material/home:", "SmartSupport", url_path="home", public=True, default=True),
+    PageSpec("sign_in.py", "Sign in", ":material/login:", "Account", url_path="sign-in", public=True,
+             visitors_only=True),
+    PageSpec("register.py", "Register", ":material/person_add:", "Account", url_path="register", public=True,
+             visitors_only=True),
+    PageSpec("profile.py", "My profile", ":material/account_circle:", "Account", url_path="profile"),
+    PageSpec("accounts_admin.py", "Accounts", ":material/manage_accounts:", "Administration",
+             needs=Action.MANAGE_ACCOUNTS, url_path="accounts"),
     PageSpec("outbox.py", "E-mail outbox", ":material/outgoing_mail:", "Administration", needs=Action.VIEW_OUTBOX,
              url_path="outbox"),
 ]

@@ -1,0 +1,43 @@
+"""Sign in: our form against `core_employee` (see portal/auth.py for why not the widget)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from portal import auth, state
+from portal.nav import page_file
+from smartsupport_core import login
+
+st.title("Sign in")
+
+notice = st.session_state.pop(auth.LOGIN_NOTICE, None)
+if notice:
+    kind, message = notice
+    (st.error if kind == "error" else st.info)(message)
+
+with st.form("sign_in_form"):
+    email = st.text_input("E-mail address", key="sign_in_email", autocomplete="email")
+    password = st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
+    remember = st.checkbox("Keep me signed in for 30 days", key="sign_in_remember")
+    submitted = st.form_submit_button("Sign in", type="primary")
+
+if submitted:
+    with state.session() as s:
+        result = login.authenticate(s, email, password, auth.client_ip())
+        s.commit()  # the attempt (and a lock) is kept whatever the outcome
+    if result.ok and result.employee is not None:
+        auth.complete_sign_in(result.employee, remember=remember)
+        st.switch_page(page_file("home.py"))
+    elif result.outcome is login.LoginOutcome.PENDING:
+        st.info(result.message)
+    else:
+        st.error(result.message)
+
+if auth.sso_configured():
+    st.divider()
+    if st.button("Sign in with your company account", icon=":material/badge:"):
+        st.login()
+
+st.divider()
+st.write("New here?")
+st.page_link(page_file("register.py"), label="Register for an account", icon=":material/person_add:")
