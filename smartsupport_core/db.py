@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -37,6 +38,8 @@ def _holds_nul(value: object) -> bool:
         return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return any(_holds_nul(v) for v in value)
+    if hasattr(value, "obj") and value.__class__.__module__.startswith("psycopg.types.json"):
+        return _holds_nul(value.obj)  # JSON/JSONB parameters arrive wrapped, not yet serialised
     return False
 
 
@@ -57,6 +60,31 @@ def _refuse_nul(conn, cursor, statement, parameters, context, executemany) -> No
             key = next(k for k, v in zip(keys, values, strict=True) if _holds_nul(v))
             field = re.sub(r"_\d+$", "", str(key)) or "text"
             raise ValidationError({field: NUL_MESSAGE})
+
+
+OUT_OF_RANGE_MESSAGE = "is out of range"
+
+
+@event.listens_for(Engine, "handle_error")
+def _out_of_range_is_bad_input(ctx) -> None:
+    """A number beyond its column's range (an id of 10^12 typed into a URL, say) is bad input,
+    not a crash: PostgreSQL's `numeric value out of range` becomes a `ValidationError` naming
+    the bind parameter that carried the biggest number. The transaction is aborted as after
+    any database error; the caller rolls back as usual."""
+    import psycopg.errors
+
+    if not isinstance(ctx.original_exception, psycopg.errors.NumericValueOutOfRange):
+        return
+    rows = ctx.parameters if isinstance(ctx.parameters, list) else [ctx.parameters]
+    numbers = [
+        (abs(v), k)
+        for row in rows
+        if isinstance(row, dict)
+        for k, v in row.items()
+        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+    ]
+    key = max(numbers)[1] if numbers else "number"
+    raise ValidationError({re.sub(r"_\d+$", "", str(key)) or "number": OUT_OF_RANGE_MESSAGE})
 
 
 def to_sqlalchemy_url(url: str) -> str:

@@ -607,7 +607,10 @@ def edit_comment(session: Session, actor: Employee, comment_id: int, text: str) 
     comment = session.get(TicketComment, comment_id)
     if comment is None:
         raise NotFound(f"Comment {comment_id} was not found.")
-    get_ticket(session, actor, comment.ticket_id)
+    try:
+        get_ticket(session, actor, comment.ticket_id)
+    except NotFound:  # same answer as a missing comment: never reveal which ticket it is on
+        raise NotFound(f"Comment {comment_id} was not found.") from None
     if comment.is_internal and not allowed(actor, Action.VIEW_INTERNAL_COMMENTS):
         raise NotFound(f"Comment {comment_id} was not found.")
     if comment.user_id != actor.id:
