@@ -9,6 +9,7 @@ certificate.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -21,6 +22,39 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from smartsupport_core import settings as core_settings
+from smartsupport_core.settings import Settings
+
+BASE_URL = "https://help.example.com"
+
+
+class FakeClock:
+    """The worker's notion of now, moved by the test (backoff without sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.now += delta
+
+
+def smtp_settings(port: int | None, **changes: object) -> Settings:
+    values: dict[str, object] = {
+        "smtp_host": "127.0.0.1" if port else None,
+        "smtp_port": port or 587,
+        "smtp_starttls": False,
+        "smtp_ssl": False,
+        "smtp_username": None,
+        "smtp_password": None,
+        "smtp_from": "SmartSupport <help@example.com>",
+        "base_url": BASE_URL,
+    }
+    values.update(changes)
+    return dataclasses.replace(core_settings.load_settings(), **values)  # type: ignore[arg-type]
 
 
 def free_port() -> int:

@@ -27,38 +27,9 @@ from smartsupport_core.settings import Settings
 from smartsupport_core.vocab import EmailStatus
 from smartsupport_core.worker import Worker, WorkerConfig, backoff
 from tests.factories import make_employee, make_ticket
-from tests.smtp_sink import SmtpSink, free_port, make_certificate
+from tests.smtp_sink import BASE_URL, FakeClock, SmtpSink, free_port, make_certificate, smtp_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE_URL = "https://help.example.com"
-
-
-class FakeClock:
-    """The worker's notion of now, moved by the test (backoff without sleeping)."""
-
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, delta: dt.timedelta) -> None:
-        self.now += delta
-
-
-def smtp_settings(port: int | None, **changes: object) -> Settings:
-    values: dict[str, object] = {
-        "smtp_host": "127.0.0.1" if port else None,
-        "smtp_port": port or 587,
-        "smtp_starttls": False,
-        "smtp_ssl": False,
-        "smtp_username": None,
-        "smtp_password": None,
-        "smtp_from": "SmartSupport <help@example.com>",
-        "base_url": BASE_URL,
-    }
-    values.update(changes)
-    return dataclasses.replace(core_settings.load_settings(), **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture
