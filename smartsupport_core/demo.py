@@ -29,7 +29,6 @@ import itertools
 import json
 import queue
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from . import demo_text as T
 from . import sla
+from .accounts import password_problems
 from .demo_tickets import (
     CATEGORY_WEIGHTS,
     COMMENT_COLUMNS,
@@ -122,22 +122,12 @@ class DemoSummary:
     password: str | None  # None when the data was already there (password unknown)
 
 
-#: The account password rules (issue 3): at least 8 characters and each of these classes.
-PASSWORD_CLASSES = (
-    (r"[A-Z]", "an uppercase letter"),
-    (r"[a-z]", "a lowercase letter"),
-    (r"[0-9]", "a digit"),
-    (r"[^A-Za-z0-9]", "a symbol"),
-)
-
-
 def validate_password(password: str) -> str | None:
-    """The first account password rule `password` breaks, or None."""
-    if len(password) < 8:
-        return "Password must be at least 8 characters long"
-    missing = [label for pattern, label in PASSWORD_CLASSES if not re.search(pattern, password)]
-    if missing:
-        return "Password must contain " + ", ".join(missing)
+    """The first account password rule (accounts.password_problems) `password` breaks, or None."""
+    for acc in DEMO_ACCOUNTS:
+        problem = password_problems(password, acc.email)
+        if problem:
+            return problem
     return None
 
 

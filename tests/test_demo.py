@@ -6,16 +6,20 @@ import datetime as dt
 import itertools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from smartsupport_core import demo, sla, workflow
+from smartsupport_core import demo, login, migrate, sla, workflow
 from smartsupport_core.cli import main
+from smartsupport_core.db import ensure_database
 from smartsupport_core.demo_tickets import AUTO_CLOSE_NOTE, Timeline
 from smartsupport_core.errors import ValidationError
+from smartsupport_core.login import LoginOutcome
 from smartsupport_core.models import (
     Employee,
     Ticket,
@@ -48,10 +52,25 @@ def counts(engine: Engine) -> dict[str, int]:
         return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
 
 
-@pytest.fixture
-def loaded(clean_db: Engine) -> Engine:
-    demo.load_demo(clean_db, tickets=TICKETS, seed=7, employees=EMPLOYEES)
-    return clean_db
+@pytest.fixture(scope="module")
+def loaded(db_url: str) -> Iterator[Engine]:
+    """One demo load shared by the read-only tests, in a database of its own.
+
+    WHY its own database: other tests reset the shared test database before each test, and
+    loading once instead of per test keeps this module quick.
+    """
+    base = make_url(db_url)
+    url = base.set(database=f"{base.database}_demo").render_as_string(hide_password=False)
+    ensure_database(url)
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    demo.load_demo(engine, tickets=TICKETS, seed=7, employees=EMPLOYEES)
+    yield engine
+    engine.dispose()
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{base.database}_demo" WITH (FORCE)'))
+    admin.dispose()
 
 
 def test_demo_twice_leaves_the_same_counts(clean_db: Engine) -> None:
@@ -262,7 +281,6 @@ def test_demo_accounts_can_sign_in(loaded: Engine) -> None:
             assert (e.role, e.department, e.company_id) == (acc.role, acc.department, acc.company_id)
             assert e.status == AccountStatus.APPROVED and e.is_active
             assert verify_password(demo.DEFAULT_PASSWORD, e.password)
-            assert not verify_password("wrong-Password1!", e.password)
         coordinators = Counter(e.department for e in accounts.values() if e.role == Role.COORDINATOR)
         departments = list(s.scalars(text("SELECT name FROM core_department")))
         for d in departments:
@@ -275,6 +293,18 @@ def test_demo_accounts_can_sign_in(loaded: Engine) -> None:
         assert all(re.fullmatch(r"MA\d{4}", e.company_id) for e in accounts.values())
         mine = s.scalar(select(func.count()).where(Ticket.employee_id == accounts["employee@example.com"].id))
         assert mine >= 5  # the demo employee has tickets to look at
+
+
+def test_demo_accounts_sign_in_through_the_login_service(loaded: Engine) -> None:
+    with Session(loaded) as s:
+        pending = s.scalar(select(Employee.email).where(Employee.status == AccountStatus.PENDING).limit(1))
+        coordinator = s.scalar(select(Employee.email).where(Employee.email.like("finance.coordinator%")).limit(1))
+        for email in [a.email for a in demo.DEMO_ACCOUNTS] + [coordinator]:
+            result = login.authenticate(s, email, demo.DEFAULT_PASSWORD)
+            assert result.ok, (email, result.message)
+        assert login.authenticate(s, "admin@example.com", "Wrong#Pass123").outcome is LoginOutcome.BAD_CREDENTIALS
+        assert login.authenticate(s, pending, demo.DEFAULT_PASSWORD).outcome is LoginOutcome.PENDING
+        s.rollback()
 
 
 def test_no_mail_and_no_audit_for_invented_history(loaded: Engine) -> None:
@@ -290,6 +320,9 @@ def test_bad_password_is_refused_and_nothing_is_written(clean_db: Engine) -> Non
     with pytest.raises(ValidationError) as err:
         demo.load_demo(clean_db, tickets=10, password="nodigits#Here")
     assert "digit" in err.value.errors["password"]
+    with pytest.raises(ValidationError) as err:
+        demo.load_demo(clean_db, tickets=10, password="Admin#2026pass")  # contains the e-mail's local part
+    assert "password" in err.value.errors
     assert demo.database_is_empty(clean_db)
 
 
