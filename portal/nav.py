@@ -45,4 +45,8 @@ PAGES: list[PageSpec] = [
              needs=Action.MANAGE_ACCOUNTS, url_path="accounts"),
     PageSpec("outbox.py", "E-mail outbox", ":material/outgoing_mail:", "Administration", needs=Action.VIEW_OUTBOX,
              url_path="outbox"),
+    PageSpec("admin_console.py", "Admin console", ":material/tune:", "Administration", needs=Action.MANAGE_CONFIG,
+             url_path="admin-console"),
+    PageSpec("audit_log.py", "Audit log", ":material/history:", "Administration", needs=Action.VIEW_AUDIT_LOG,
+             url_path="audit-log"),
 ]

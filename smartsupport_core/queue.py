@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, aliased
 
 from . import policy, settings, vocab
 from .errors import ValidationError
-from .models import TICKET_TSVECTOR, Employee, SlaTarget, Ticket
+from .models import TICKET_TSVECTOR, Department, Employee, SlaTarget, Ticket, TicketCategory
 from .policy import Action
 from .vocab import OPEN_STATUSES, Priority, Role, TicketStatus
 
@@ -334,6 +334,56 @@ def _name(first: Any, last: Any) -> ColumnElement[str]:
     return func.concat_ws(literal(" "), first, last)
 
 
+def _rows_stmt(filters: QueueFilters, parts: _Parts, conds: list[ColumnElement[bool]]) -> Any:
+    requester = aliased(Employee, name="requester")
+    assignee = aliased(Employee, name="assignee")
+    return (
+        select(
+            Ticket.id,
+            Ticket.ticket_number,
+            Ticket.subject,
+            _name(requester.first_name, requester.last_name).label("requester"),
+            Ticket.department,
+            Ticket.category,
+            Ticket.priority,
+            Ticket.status,
+            Ticket.assigned_to_id,
+            _name(assignee.first_name, assignee.last_name).label("assignee"),
+            Ticket.submit_date,
+            parts.state.label("sla"),
+            parts.next_due.label("next_due"),
+            Ticket.version,
+        )
+        .join(requester, requester.id == Ticket.employee_id)
+        .outerjoin(assignee, assignee.id == Ticket.assigned_to_id)
+        .where(*conds)
+        .order_by(*_order(filters, parts, requester, assignee))
+    )
+
+
+def _rows(session: Session, stmt: Any, now: dt.datetime) -> list[QueueRow]:
+    return [
+        QueueRow(
+            id=r.id,
+            number=r.ticket_number,
+            subject=r.subject,
+            requester=r.requester,
+            department=r.department,
+            category=r.category,
+            priority=r.priority or Priority.MEDIUM.value,
+            status=r.status or TicketStatus.NEW.value,
+            assignee_id=r.assigned_to_id,
+            assignee=r.assignee if r.assigned_to_id is not None else None,
+            submit_date=r.submit_date,
+            age=now - r.submit_date,
+            sla=r.sla,
+            next_due=r.next_due,
+            version=r.version,
+        )
+        for r in session.execute(stmt)
+    ]
+
+
 def query_queue(
     session: Session,
     actor: Employee,
@@ -362,54 +412,24 @@ def query_queue(
     total = session.scalar(select(func.count()).select_from(capped)) or 0
     total_capped = total > count_cap
     total = min(total, count_cap)
-
-    requester = aliased(Employee, name="requester")
-    assignee = aliased(Employee, name="assignee")
-    stmt = (
-        select(
-            Ticket.id,
-            Ticket.ticket_number,
-            Ticket.subject,
-            _name(requester.first_name, requester.last_name).label("requester"),
-            Ticket.department,
-            Ticket.category,
-            Ticket.priority,
-            Ticket.status,
-            Ticket.assigned_to_id,
-            _name(assignee.first_name, assignee.last_name).label("assignee"),
-            Ticket.submit_date,
-            parts.state.label("sla"),
-            parts.next_due.label("next_due"),
-            Ticket.version,
-        )
-        .join(requester, requester.id == Ticket.employee_id)
-        .outerjoin(assignee, assignee.id == Ticket.assigned_to_id)
-        .where(*conds)
-        .order_by(*_order(filters, parts, requester, assignee))
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    )
-    rows = [
-        QueueRow(
-            id=r.id,
-            number=r.ticket_number,
-            subject=r.subject,
-            requester=r.requester,
-            department=r.department,
-            category=r.category,
-            priority=r.priority or Priority.MEDIUM.value,
-            status=r.status or TicketStatus.NEW.value,
-            assignee_id=r.assigned_to_id,
-            assignee=r.assignee if r.assigned_to_id is not None else None,
-            submit_date=r.submit_date,
-            age=now - r.submit_date,
-            sla=r.sla,
-            next_due=r.next_due,
-            version=r.version,
-        )
-        for r in session.execute(stmt)
-    ]
+    stmt = _rows_stmt(filters, parts, conds).limit(page_size).offset((page - 1) * page_size)
+    rows = _rows(session, stmt, now)
     return QueuePage(rows=rows, total=total, total_capped=total_capped, page=page, page_size=page_size)
+
+
+#: Most rows one export carries (a view larger than this is narrowed first).
+EXPORT_MAX = 10_000
+
+
+def export_rows(
+    session: Session, actor: Employee, filters: QueueFilters, *, limit: int = EXPORT_MAX, now: dt.datetime | None = None
+) -> list[QueueRow]:
+    """Every row of the view (up to `limit`) in the view's order, for CSV/Excel export."""
+    policy.require(actor, Action.USE_QUEUE)
+    validate_filters(filters)
+    now = now or dt.datetime.now(dt.UTC)
+    parts = _sla_parts(now, risk_windows(session))
+    return _rows(session, _rows_stmt(filters, parts, _conditions(actor, filters, parts)).limit(limit), now)
 
 
 def count_new_since(session: Session, actor: Employee, filters: QueueFilters, since: dt.datetime) -> int:
@@ -440,6 +460,18 @@ def assignable_staff(session: Session, actor: Employee) -> list[tuple[int, str, 
     return [(r.id, f"{r.first_name} {r.last_name}", r.department) for r in session.execute(stmt)]
 
 
+
+def filter_choices(session: Session, actor: Employee) -> tuple[list[str], list[str]]:
+    """(department names, category names) for the filter pickers, active ones first."""
+    policy.require(actor, Action.USE_QUEUE)
+    departments = list(
+        session.scalars(select(Department.name).order_by(Department.is_active.is_(False), Department.name))
+    )
+    categories = list(
+        session.scalars(select(TicketCategory.name).order_by(TicketCategory.is_active.is_(False), TicketCategory.name))
+    )
+    return departments, categories
+
 __all__ = [
     "COLUMNS",
     "DEFAULT_FILTERS",
@@ -451,6 +483,8 @@ __all__ = [
     "SlaState",
     "assignable_staff",
     "count_new_since",
+    "export_rows",
+    "filter_choices",
     "query_queue",
     "risk_windows",
     "validate_filters",
