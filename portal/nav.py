@@ -36,6 +36,7 @@ class PageSpec:
 #: Order here is the order in the sidebar. Later issues append their pages.
 PAGES: list[PageSpec] = [
     PageSpec("home.py", "Home", ":material/home:", "SmartSupport", url_path="home", public=True, default=True),
+    PageSpec("queue.py", "Queue", ":material/view_list:", "Work", needs=Action.USE_QUEUE, url_path="queue"),
     PageSpec("sign_in.py", "Sign in", ":material/login:", "Account", url_path="sign-in", public=True,
              visitors_only=True),
     PageSpec("register.py", "Register", ":material/person_add:", "Account", url_path="register", public=True,
