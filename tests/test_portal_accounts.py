@@ -302,3 +302,42 @@ def test_profile_name_change(session: Session) -> None:
     assert not at.exception
     assert fresh(session, emp).first_name == "Ronaldo"
     assert "Profile saved." in texts(at)
+
+
+# --- Single sign-on (st.login / st.user), identity provider stubbed -----------------------------
+
+
+def test_sso_identity_signs_in_approved_employee(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    emp = make_employee(session, email="sso.user@example.com")
+    session.commit()
+    identity = {"email": "SSO.User@example.com", "first_name": "S", "last_name": "U"}
+    monkeypatch.setattr(portal.auth, "_sso_identity", lambda: identity)
+    at = app()
+    at.run()
+    assert not at.exception
+    assert at.session_state["user_id"] == emp.id
+    assert fresh(session, emp).last_login is not None
+
+
+def test_sso_unknown_identity_gets_prefilled_registration(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    identity = {"email": "new.hire@example.com", "first_name": "Nova", "last_name": "Hire"}
+    monkeypatch.setattr(portal.auth, "_sso_identity", lambda: identity)
+    at = app()
+    at.run()
+    assert "user_id" not in at.session_state
+    at.switch_page("../pages/register.py").run()
+    assert not at.exception
+    assert at.text_input(key="reg_email").value == "new.hire@example.com"
+    assert at.text_input(key="reg_first_name").value == "Nova"
+    assert at.text_input(key="reg_last_name").value == "Hire"
+
+
+def test_sso_identity_of_suspended_account_is_told_why(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_employee(session, email="gone@example.com", status="Suspended", status_reason="Left")
+    session.commit()
+    monkeypatch.setattr(portal.auth, "_sso_identity", lambda: {"email": "gone@example.com"})
+    at = app()
+    at.run()
+    at.switch_page("../pages/sign_in.py").run()
+    assert "user_id" not in at.session_state
+    assert "Your account is suspended." in texts(at)
