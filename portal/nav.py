@@ -36,6 +36,16 @@ class PageSpec:
 #: Order here is the order in the sidebar. Later issues append their pages.
 PAGES: list[PageSpec] = [
     PageSpec("home.py", "Home", ":material/home:", "SmartSupport", url_path="home", public=True, default=True),
+    PageSpec("submit_ticket.py", "Submit a ticket", ":material/add_circle:", "Tickets", Action.CREATE_TICKET, "submit"),
+    PageSpec(
+        "my_tickets.py",
+        "My tickets",
+        ":material/confirmation_number:",
+        "Tickets",
+        Action.VIEW_OWN_TICKETS,
+        "my-tickets",
+    ),
+    PageSpec("ticket.py", "Ticket detail", ":material/description:", "Tickets", Action.VIEW_OWN_TICKETS, "ticket"),
     PageSpec("queue.py", "Queue", ":material/view_list:", "Work", needs=Action.USE_QUEUE, url_path="queue"),
     PageSpec("sign_in.py", "Sign in", ":material/login:", "Account", url_path="sign-in", public=True,
              visitors_only=True),

@@ -344,6 +344,18 @@ def can_preview(row: TicketAttachment, content: bytes) -> bool:
     return kind in PREVIEWABLE and sniff(content) == kind
 
 
+def preview_content(session: Session, actor: Employee, attachment_id: int) -> bytes | None:
+    """The bytes to show inline, only for a visible raster image that passes the content check."""
+    row = _visible_attachment(session, actor, attachment_id)
+    if _MIME_TO_KIND.get(row.file_type or "") not in PREVIEWABLE:
+        return None
+    try:
+        content = store_path(row.file).read_bytes()
+    except FileNotFoundError:
+        return None
+    return content if can_preview(row, content) else None
+
+
 def revoke_links(session: Session, actor: Employee, attachment_id: int) -> None:
     """Invalidate every outstanding download token of an attachment (new nonce)."""
     row = _visible_attachment(session, actor, attachment_id)

@@ -86,8 +86,17 @@ IT_DATA = {
     "device_type": "Laptop",
 }
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+
+def _image(fmt: str) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+PNG = _image("PNG")
+JPEG = _image("JPEG")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 GIF = b"GIF89a" + b"\x00" * 32
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

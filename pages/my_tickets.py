@@ -1,0 +1,81 @@
+"""My tickets: the signed-in user's own tickets with status (as a requester reads it) and age."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from portal import state
+from smartsupport_core import tickets
+from smartsupport_core.models import Employee
+from smartsupport_core.settings import get_settings
+from smartsupport_core.vocab import FINAL_STATUSES, TicketStatus, status_label
+
+st.title("My tickets")
+user = state.current_user()
+if user is None:
+    st.warning("Sign in to see your tickets.")
+    st.stop()
+
+
+def age(since: dt.datetime | None, now: dt.datetime) -> str:
+    """A short human age: 3 d 4 h, 5 h 10 min, 12 min."""
+    if since is None:
+        return ""
+    minutes = int((now - since).total_seconds() // 60)
+    days, rest = divmod(max(minutes, 0), 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min"
+
+
+query = st.text_input("Search my tickets", placeholder="words from the subject or description", key="my_search")
+show_closed = st.toggle("Show closed, rejected and withdrawn", value=True, key="my_show_closed")
+
+with state.session() as s:
+    me = s.get(Employee, user.id)
+    rows = tickets.search_tickets(s, me, query, limit=200) if query.strip() else tickets.list_my_tickets(s, me)
+    rows = [t for t in rows if t.employee_id == user.id]  # search also covers tickets staff can see
+now = dt.datetime.now(dt.UTC)
+tz = ZoneInfo(get_settings().timezone)
+final = {s.value for s in FINAL_STATUSES}
+if not show_closed:
+    rows = [t for t in rows if t.status not in final]
+
+if not rows:
+    st.info("No tickets match." if query.strip() else "You have not submitted any tickets yet.")
+    st.markdown("[Submit a ticket](submit)")
+    st.stop()
+
+frame = pd.DataFrame(
+    [
+        {
+            "Ticket": f"ticket?id={t.id}#{t.ticket_number}",
+            "Subject": t.subject,
+            "Category": t.category,
+            "Status": status_label(t.status or TicketStatus.NEW.value, for_requester=True),
+            "Priority": t.priority,
+            "Submitted": t.submit_date.astimezone(tz) if t.submit_date else None,
+            "Age": age(t.submit_date, now) if t.status not in final else "",
+            "Last update": t.update_date.astimezone(tz) if t.update_date else None,
+        }
+        for t in rows
+    ]
+)
+open_count = sum(1 for t in rows if t.status not in final)
+st.caption(f"{len(rows)} ticket(s), {open_count} still open.")
+st.dataframe(
+    frame,
+    hide_index=True,
+    column_config={
+        "Ticket": st.column_config.LinkColumn("Ticket", display_text=r"#(.*)$"),
+        "Submitted": st.column_config.DatetimeColumn("Submitted", format="YYYY-MM-DD HH:mm"),
+        "Last update": st.column_config.DatetimeColumn("Last update", format="YYYY-MM-DD HH:mm"),
+    },
+)

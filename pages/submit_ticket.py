@@ -1,0 +1,186 @@
+"""Submit a ticket: one screen, the category's own fields rendered from its definitions.
+
+Thin: it reads the inputs, calls `tickets.submit_ticket`, and shows each validation message
+under its field. Nothing here re-checks a rule; the core decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from portal import state
+from smartsupport_core import tickets
+from smartsupport_core.attachments import KINDS, MAX_PER_SUBMIT
+from smartsupport_core.errors import DomainError, ValidationError
+from smartsupport_core.models import Employee
+from smartsupport_core.settings import get_settings
+from smartsupport_core.ticket_forms import active_categories, clean_cost_items
+from smartsupport_core.vocab import Priority
+
+COST_COLUMNS = ["description", "quantity", "unit_cost"]
+#: Page state a caller may preset: the rows the cost-items editor starts from.
+COST_BASE_KEY = "submit_cost_items"
+
+st.title("Submit a ticket")
+user = state.current_user()
+if user is None:
+    st.warning("Sign in to submit a ticket.")
+    st.stop()
+
+flash = st.session_state.pop("submit_flash", None)
+if flash:
+    number, ticket_id = flash
+    st.success(f"Ticket {number} was submitted. You will get an e-mail when it is reviewed.")
+    st.markdown(f"[Open ticket {number}](ticket?id={ticket_id})")
+
+gen = st.session_state.setdefault("submit_gen", 0)  # bumped after a success: a fresh, empty form
+
+
+def k(name: str) -> str:
+    return f"submit_{gen}_{name}"
+
+
+with state.session() as s:
+    categories = active_categories(s)
+    for c in categories:
+        s.expunge(c)
+
+if not categories:
+    st.error("No ticket categories are configured; ask an administrator.")
+    st.stop()
+
+by_name = {c.name: c for c in categories}
+slots: dict[str, Any] = {}
+
+
+def error_slot(field: str) -> None:
+    slots[field] = st.empty()
+
+
+cat_name = st.selectbox(
+    "Category",
+    list(by_name),
+    key=k("category"),
+    help="; ".join(f"{c.name}: {c.description}" for c in categories if c.description),
+)
+error_slot("category")
+category = by_name[cat_name]
+ck = f"{gen}_{category.id}"  # widgets of the category's own fields reset when it changes
+
+sub_category = None
+if category.sub_categories:
+    sub_category = st.selectbox(
+        "Sub-category", category.sub_categories, index=None, placeholder="Choose…", key=f"submit_{ck}_sub"
+    )
+error_slot("sub_category")
+subject = st.text_input("Subject", max_chars=200, key=k("subject"))
+error_slot("subject")
+description = st.text_area("Description", key=k("description"), height=150)
+error_slot("description")
+priorities = [p.value for p in Priority]
+default_priority = category.default_priority or Priority.MEDIUM.value
+priority = st.selectbox(
+    "Priority",
+    priorities,
+    index=priorities.index(default_priority) if default_priority in priorities else 1,
+    key=f"submit_{ck}_priority",
+)
+error_slot("priority")
+
+values: dict[str, Any] = {}
+if category.required_fields:
+    st.subheader(f"{category.name} details")
+for definition in category.required_fields or []:
+    name = definition["name"]
+    label = definition.get("label") or name
+    conditional = definition.get("required_if")
+    if conditional and not all(str(values.get(f) or "") == str(v) for f, v in conditional.items()):
+        continue  # e.g. "describe the issue" only when the issue is Other
+    shown = label + (" *" if definition.get("required") or conditional else "")
+    kind = definition.get("type", "text")
+    key = f"submit_{ck}_{name}"
+    if kind == "text":
+        values[name] = st.text_input(shown, max_chars=definition.get("max_length"), key=key)
+    elif kind == "textarea":
+        values[name] = st.text_area(shown, max_chars=definition.get("max_length"), key=key)
+    elif kind == "select":
+        values[name] = st.selectbox(shown, definition.get("options") or [], index=None, placeholder="Choose…", key=key)
+    elif kind == "date":
+        values[name] = st.date_input(shown, value=None, key=key, format="YYYY-MM-DD")
+    elif kind == "number":
+        values[name] = st.number_input(shown, value=None, key=key)
+    elif kind == "cost_items":
+        base = st.session_state.get(COST_BASE_KEY)
+        if not isinstance(base, pd.DataFrame):
+            base = pd.DataFrame([{"description": "", "quantity": None, "unit_cost": None}], columns=COST_COLUMNS)
+        base = base.reindex(columns=COST_COLUMNS).astype(
+            {"description": "string", "quantity": "float", "unit_cost": "float"}
+        )
+        edited = st.data_editor(
+            base,
+            num_rows="dynamic",
+            hide_index=True,
+            key=key,
+            column_config={
+                "description": st.column_config.TextColumn("Description", max_chars=200),
+                "quantity": st.column_config.NumberColumn("Quantity", min_value=0, step=1),
+                "unit_cost": st.column_config.NumberColumn(
+                    f"Unit cost ({get_settings().currency})", min_value=0, format="%.2f"
+                ),
+            },
+        )
+        rows = edited.to_dict("records")
+        values[name] = rows
+        try:
+            _items, total = clean_cost_items(label, rows)
+            st.metric(f"Requested budget ({get_settings().currency})", f"{total:,.2f}")
+        except ValueError:
+            st.caption("The requested budget is the total of the valid rows above.")
+    error_slot(name)
+
+allowed = [
+    ext
+    for key_, kind in KINDS.items()
+    if key_ in get_settings().allowed_attachment_types
+    for ext in ({kind.extension, key_} if key_ != "jpeg" else {"jpg", "jpeg"})
+]
+uploads = st.file_uploader(
+    f"Attachments (up to {MAX_PER_SUBMIT}, 10 MB each)",
+    type=sorted(set(allowed)),
+    accept_multiple_files=True,
+    key=k("files"),
+)
+error_slot("attachments")
+error_slot("__all__")
+
+if st.button("Submit ticket", type="primary", key=k("submit")):
+    data: dict[str, Any] = {
+        "category": cat_name,
+        "sub_category": sub_category,
+        "subject": subject,
+        "description": description,
+        "priority": priority,
+        **{n: (v.isoformat() if isinstance(v, dt.date) else v) for n, v in values.items()},
+    }
+    files = [(f.name, f.getvalue()) for f in (uploads or [])]
+    try:
+        with state.session() as s:
+            me = s.get(Employee, user.id)
+            ticket = tickets.submit_ticket(s, me, data, files)
+            number, ticket_id = ticket.ticket_number, ticket.id
+            s.commit()
+    except ValidationError as exc:
+        for field, message in exc.errors.items():
+            (slots.get(field) or slots["__all__"]).error(message)
+        st.error("The ticket was not submitted: please correct the fields marked above.")
+    except DomainError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["submit_flash"] = (number, ticket_id)
+        st.session_state["submit_gen"] = gen + 1
+        st.session_state.pop(COST_BASE_KEY, None)
+        st.rerun()

@@ -1,0 +1,324 @@
+"""Ticket detail (`/ticket?id=N`): conversation, attachments, timeline, SLA clock, actions.
+
+Everything shown comes through the core's visibility-checked readers; every action calls a
+core service with the version of the ticket the user was looking at, so a stale action gets
+the core's Conflict message instead of overwriting someone else's change. User-written text
+is shown with `st.text` (never as HTML); images are previewed only when the core says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from portal import state
+from smartsupport_core import attachments, tickets, workflow
+from smartsupport_core.errors import DomainError, ValidationError
+from smartsupport_core.models import Employee
+from smartsupport_core.policy import Action, allowed, is_staff
+from smartsupport_core.settings import get_settings
+from smartsupport_core.ticket_forms import CATEGORY_COLUMNS
+from smartsupport_core.vocab import OPEN_STATUSES, Priority, status_label
+
+user = state.current_user()
+if user is None:
+    st.warning("Sign in to see tickets.")
+    st.stop()
+
+tz = ZoneInfo(get_settings().timezone)
+
+
+def when(value: dt.datetime | None) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def duration(value: dt.timedelta | None) -> str:
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    return (f"{days} d " if days else "") + f"{hours} h {mins} min"
+
+
+raw_id = st.query_params.get("id")
+ticket_id: int | None = None
+if raw_id is not None:
+    try:
+        ticket_id = int(raw_id)
+    except ValueError:
+        ticket_id = None
+if ticket_id is None:
+    st.title("Ticket")
+    with state.session() as s:
+        mine = tickets.list_my_tickets(s, s.get(Employee, user.id))
+    if raw_id is not None:
+        st.error("That ticket link is not valid.")
+    if not mine:
+        st.info("Open a ticket from My tickets or the queue.")
+        st.stop()
+    choice = st.selectbox(
+        "Open one of your tickets", mine, format_func=lambda t: f"{t.ticket_number} — {t.subject}", index=None
+    )
+    if choice is None:
+        st.stop()
+    st.query_params["id"] = str(choice.id)
+    ticket_id = choice.id
+
+flash = st.session_state.pop(f"ticket_flash_{ticket_id}", None)
+if flash:
+    st.success(flash)
+
+# The version the user saw on the previous run: actions are judged against it.
+seen_key = f"ticket_seen_version_{ticket_id}"
+seen_version = st.session_state.get(seen_key)
+
+try:
+    with state.session() as s:
+        me = s.get(Employee, user.id)
+        ticket = tickets.get_ticket(s, me, ticket_id)
+        comments = tickets.list_comments(s, me, ticket_id)
+        history = tickets.list_history(s, me, ticket_id)
+        files = tickets.list_attachments(s, me, ticket_id)
+        moves = tickets.allowed_moves(s, me, ticket)
+        people = {
+            e.id: e
+            for e in s.query(Employee).filter(
+                Employee.id.in_(
+                    {ticket.employee_id, ticket.assigned_to_id}
+                    | {c.user_id for c in comments}
+                    | {h.changed_by_id for h in history}
+                )
+            )
+        }
+        staff_choices = tickets.assignable_staff(s, ticket) if allowed(me, Action.ASSIGN_TICKET) else []
+        tokens = {a.id: attachments.download_token(s, me, a.id) for a in files}
+        previews = {a.id: attachments.preview_content(s, me, a.id) for a in files}
+        s.expunge_all()
+except DomainError as exc:
+    st.title("Ticket")
+    st.error(str(exc))
+    st.stop()
+
+expected = seen_version if seen_version is not None else ticket.version
+st.session_state[seen_key] = ticket.version
+staff = is_staff(user)
+is_requester = user.id == ticket.employee_id
+shown_status = status_label(ticket.status, for_requester=not staff)
+
+
+def name_of(employee_id: int | None) -> str:
+    person = people.get(employee_id) if employee_id is not None else None
+    return person.full_name if person else ("the system" if employee_id is None else f"#{employee_id}")
+
+
+def act(label: str, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
+    """Run one core service as the user, commit, and reload with a message (or show the error)."""
+    try:
+        with state.session() as s:
+            fn(s, s.get(Employee, user.id), *args, **kwargs)
+            s.commit()
+    except ValidationError as exc:
+        st.error("; ".join(exc.errors.values()))
+        return
+    except DomainError as exc:
+        st.error(str(exc))
+        st.session_state.pop(seen_key, None)  # the next run shows the current version
+        return
+    st.session_state.pop(seen_key, None)
+    st.session_state[f"ticket_flash_{ticket_id}"] = label
+    st.rerun()
+
+
+st.title(f"{ticket.ticket_number}")
+st.text(ticket.subject)
+cols = st.columns(4)
+cols[0].metric("Status", shown_status)
+cols[1].metric("Priority", ticket.priority or "—")
+cols[2].metric("Department", ticket.department)
+cols[3].metric("Assigned to", name_of(ticket.assigned_to_id) if ticket.assigned_to_id else "Unassigned")
+st.caption(
+    f"{ticket.category}{' / ' + ticket.sub_category if ticket.sub_category else ''} · "
+    f"requested by {name_of(ticket.employee_id)} · submitted {when(ticket.submit_date)} · "
+    f"updated {when(ticket.update_date)}"
+)
+if ticket.rejection_reason and ticket.status == "Rejected":
+    st.warning("Rejected. Reason:")
+    st.text(ticket.rejection_reason)
+
+tab_conv, tab_details, tab_timeline = st.tabs(["Conversation", "Details and files", "Timeline and SLA"])
+
+with tab_conv:
+    st.subheader("Description")
+    st.text(ticket.description)
+    st.subheader("Conversation")
+    if not comments:
+        st.caption("No replies yet.")
+    for c in comments:
+        with st.container(border=True):
+            tag = " · internal note" if c.is_internal else ""
+            edited = " · edited" if c.updated_at and c.created_at and c.updated_at > c.created_at else ""
+            st.caption(f"{name_of(c.user_id)} · {when(c.created_at)}{tag}{edited}")
+            st.text(c.comment)
+            if tickets.can_edit_comment(user, c):
+                with st.expander("Edit (within 15 minutes of posting)"):
+                    new_text = st.text_area("Comment", value=c.comment, key=f"edit_comment_{c.id}")
+                    if st.button("Save edit", key=f"save_comment_{c.id}"):
+                        act("Comment updated.", tickets.edit_comment, c.id, new_text)
+
+    can_reply = allowed(user, Action.COMMENT_PUBLIC) and ticket.status not in ("Closed", "Rejected", "Withdrawn")
+    if can_reply or allowed(user, Action.COMMENT_INTERNAL):
+        st.subheader("Reply")
+        reply = st.text_area("Your reply", key=f"reply_{ticket_id}")
+        internal = False
+        if allowed(user, Action.COMMENT_INTERNAL):
+            internal = st.toggle("Internal note (staff only)", key=f"internal_{ticket_id}", value=not can_reply)
+        if st.button("Post internal note" if internal else "Send reply", key=f"send_{ticket_id}", type="primary"):
+            act(
+                "Internal note added." if internal else "Reply sent.",
+                tickets.add_comment,
+                ticket_id,
+                reply,
+                internal=internal,
+            )
+
+with tab_details:
+    details = {}
+    for column in sorted(CATEGORY_COLUMNS):
+        value = getattr(ticket, column)
+        if value not in (None, "", []) and column != "cost_items":
+            details[column.replace("_", " ").capitalize()] = str(value)
+    for key, value in (ticket.dynamic_data or {}).items():
+        details[key.replace("_", " ").capitalize()] = str(value)
+    if details:
+        st.table({"Field": list(details), "Value": list(details.values())})
+    if ticket.cost_items:
+        st.caption(f"Cost items ({get_settings().currency})")
+        st.table(ticket.cost_items)
+    st.subheader("Attachments")
+    if not files:
+        st.caption("No attachments.")
+    for a in files:
+        token = tokens[a.id]
+
+        def fetch(token: str = token) -> bytes:
+            with state.session() as s:
+                download = attachments.open_download(s, s.get(Employee, user.id), token)
+                s.commit()  # the download's audit row
+                return download.content
+
+        c1, c2 = st.columns([3, 1])
+        c1.text(f"{a.file_name} ({a.file_size / 1024:.1f} KB, {a.file_type})")
+        c2.download_button(
+            "Download",
+            data=fetch,
+            file_name=a.file_name,
+            mime="application/octet-stream",
+            key=f"dl_{a.id}",
+            on_click="ignore",
+        )
+        if previews.get(a.id):
+            st.image(previews[a.id], caption=a.file_name, width=320)
+    if ticket.status in {s.value for s in OPEN_STATUSES} and allowed(user, Action.UPLOAD_ATTACHMENT):
+        more = st.file_uploader(
+            "Add attachments", accept_multiple_files=True, key=f"more_files_{ticket_id}_{len(files)}"
+        )
+        if more and st.button("Upload", key=f"upload_{ticket_id}"):
+            act("Files attached.", tickets.add_attachments, ticket_id, [(f.name, f.getvalue()) for f in more])
+
+with tab_timeline:
+    st.subheader("Status timeline")
+    st.dataframe(
+        [
+            {
+                "When": when(h.changed_at),
+                "From": status_label(h.from_status, for_requester=not staff) if h.from_status else "",
+                "To": status_label(h.to_status, for_requester=not staff),
+                "By": name_of(h.changed_by_id),
+                "Note": h.note or "",
+            }
+            for h in history
+        ],
+        hide_index=True,
+    )
+    st.subheader("Service level")
+    sla_cols = st.columns(3)
+    if ticket.first_response_at:
+        met = {True: "met", False: "missed", None: ""}[ticket.sla_response_met]
+        sla_cols[0].metric("First response", duration(ticket.response_time), met or None)
+    else:
+        sla_cols[0].metric("First response due", when(ticket.sla_response_due_at))
+    if ticket.resolution_time is not None:
+        met = {True: "met", False: "missed", None: ""}[ticket.sla_resolution_met]
+        sla_cols[1].metric("Resolution", duration(ticket.resolution_time), met or None)
+    else:
+        sla_cols[1].metric("Resolution due", when(ticket.sla_resolution_due_at))
+    held = f"{ticket.sla_hold_minutes:.0f} min on hold" if ticket.sla_hold_minutes else "never on hold"
+    if ticket.on_hold_since:
+        held = f"on hold since {when(ticket.on_hold_since)}"
+    sla_cols[2].metric("Clock paused", held)
+    if ticket.reopen_count:
+        st.caption(f"Reopened {ticket.reopen_count} time(s); the first response and resolution times are kept.")
+    if ticket.time_closed:
+        st.caption(f"Closed {when(ticket.time_closed)}.")
+
+# --- actions -----------------------------------------------------------------------------
+with st.sidebar:
+    st.header("Actions")
+    offered = False
+    if "Open" in moves and ticket.status == "New":
+        offered = True
+        if st.button("Open ticket (approve)", key="approve", type="primary"):
+            act("Ticket opened.", tickets.approve_ticket, ticket_id, expected_version=expected)
+    if "Rejected" in moves:
+        offered = True
+        reason = st.text_area("Rejection reason", key=f"reject_reason_{ticket_id}")
+        if st.button("Reject ticket", key="reject"):
+            act("Ticket rejected.", tickets.reject_ticket, ticket_id, reason, expected_version=expected)
+    if staff and ticket.status != "New":
+        staff_moves = [m for m in moves if m.value not in ("Rejected",)]
+        if staff_moves:
+            offered = True
+            target = st.selectbox("Change status to", [m.value for m in staff_moves], key=f"status_to_{ticket_id}")
+            note = st.text_input("Note (optional)", key=f"status_note_{ticket_id}")
+            if st.button("Change status", key="change_status"):
+                act(
+                    f"Status changed to {target}.",
+                    tickets.change_status,
+                    ticket_id,
+                    target,
+                    note=note,
+                    expected_version=expected,
+                )
+    if staff_choices and ticket.status in {s.value for s in OPEN_STATUSES}:
+        offered = True
+        options = [None, *[e.id for e in staff_choices]]
+        labels = {e.id: f"{e.full_name} ({e.role}, {e.department})" for e in staff_choices}
+        assignee = st.selectbox(
+            "Assign to",
+            options,
+            index=options.index(ticket.assigned_to_id) if ticket.assigned_to_id in options else 0,
+            format_func=lambda i: "Unassigned" if i is None else labels[i],
+            key=f"assign_{ticket_id}",
+        )
+        if st.button("Save assignment", key="assign"):
+            act("Assignment saved.", tickets.assign_ticket, ticket_id, assignee, expected_version=expected)
+    if allowed(user, Action.CHANGE_PRIORITY) and ticket.status in {s.value for s in OPEN_STATUSES}:
+        offered = True
+        prios = [p.value for p in Priority]
+        new_priority = st.selectbox(
+            "Priority", prios, index=prios.index(ticket.priority or "Medium"), key=f"priority_{ticket_id}"
+        )
+        if st.button("Save priority", key="priority"):
+            act("Priority saved.", tickets.set_priority, ticket_id, new_priority, expected_version=expected)
+    if is_requester and not staff:
+        for target in moves:
+            offered = True
+            label = workflow.REQUESTER_LABELS.get(target, target.value)
+            if st.button(label, key=f"req_{target.value}"):
+                act(f"{label}: done.", tickets.change_status, ticket_id, target.value, expected_version=expected)
+    if not offered:
+        st.caption("No actions are available on this ticket.")
