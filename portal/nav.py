@@ -60,4 +60,7 @@ PAGES: list[PageSpec] = [
              url_path="admin-console"),
     PageSpec("audit_log.py", "Audit log", ":material/history:", "Administration", needs=Action.VIEW_AUDIT_LOG,
              url_path="audit-log"),
+    PageSpec("assistant.py", "Assistant", ":material/smart_toy:", "Help", Action.USE_ASSISTANT, "assistant"),
+    PageSpec("help_center.py", "Help Center", ":material/menu_book:", "Help", Action.READ_ARTICLES, "help_center"),
+    PageSpec("articles_admin.py", "Help articles", ":material/edit_note:", "Help", Action.MANAGE_ARTICLES, "articles"),
 ]

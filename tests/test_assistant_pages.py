@@ -1,0 +1,150 @@
+"""Assistant, Help Center and Help articles pages through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from smartsupport_core.kb_seed import load_articles
+from smartsupport_core.models import AuditLog, ChatMessage, HelpArticle, TicketCategory
+from smartsupport_core.vocab import Role
+from tests.factories import make_employee
+
+APP = Path(__file__).resolve().parent.parent / "portal" / "app.py"
+
+
+def _app(user) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["user_id"] = user.id
+    at.session_state["session_version"] = user.session_version
+    at.run()
+    return at
+
+
+def _open(user, page: str) -> AppTest:
+    at = _app(user)
+    at.switch_page(f"../pages/{page}")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def employee(session):
+    emp = make_employee(session)
+    load_articles(session)
+    session.commit()
+    return emp
+
+
+def test_chat_answers_streams_sources_and_keeps_history(session, employee):
+    at = _open(employee, "assistant.py")
+    assert "No language model is configured" in at.caption[0].value
+    at.chat_input[0].set_value("How do I reset my password?").run()
+    assert not at.exception
+    assistant_text = " ".join(m.value for m in at.chat_message[1].markdown)
+    assert "Reset your password" in assistant_text
+    assert any("/help_center?article=" in m.value for m in at.chat_message[1].markdown)  # sources as links
+    rows = session.scalars(select(ChatMessage).where(ChatMessage.employee_id == employee.id).order_by(ChatMessage.id))
+    assert [r.role for r in rows] == ["user", "assistant"]
+    # the history is shown again on the next visit
+    at = _open(employee, "assistant.py")
+    assert len(at.chat_message) == 2
+
+
+def test_chat_shows_the_rate_limit_message(session, employee):
+    for i in range(20):
+        session.add(ChatMessage(employee_id=employee.id, role="user", content=f"q{i}"))
+    session.commit()
+    at = _open(employee, "assistant.py")
+    at.chat_input[0].set_value("one more").run()
+    assert "20 messages per 10 minutes" in at.error[0].value
+    assert session.scalar(select(func.count()).select_from(ChatMessage)) == 20
+
+
+def test_create_a_ticket_puts_a_valid_suggestion_in_session_state(session, employee):
+    at = _open(employee, "assistant.py")
+    at.chat_input[0].set_value("The printer on the 2nd floor shows offline").run()
+    at.button(key="assistant_create_ticket").click().run()
+    assert not at.exception
+    prefill = at.session_state["ticket_prefill"]
+    assert set(prefill) == {"subject", "description", "category", "sub_category", "priority"}
+    assert prefill["category"] in set(session.scalars(select(TicketCategory.name)))
+    assert prefill["subject"] == "The printer on the 2nd floor shows offline"
+
+
+def test_clear_history(session, employee):
+    at = _open(employee, "assistant.py")
+    at.chat_input[0].set_value("vpn").run()
+    at.button(key="assistant_clear_history").click().run()
+    assert not at.exception
+    assert session.scalar(select(func.count()).select_from(ChatMessage)) == 0
+    assert len(at.chat_message) == 0
+
+
+def test_help_center_search_and_read(session, employee):
+    at = _open(employee, "help_center.py")
+    assert "Coordinator Guides" not in at.selectbox[0].options
+    at.text_input[0].set_value("expense claim").run()
+    titles = [b.label for b in at.button if b.key and b.key.startswith("article_")]
+    assert titles[0] == "Submit an expense claim"
+    next(b for b in at.button if b.label == "Submit an expense claim").click().run()
+    assert at.title[0].value == "Submit an expense claim"
+    assert any("30 days" in m.value for m in at.markdown)
+
+
+def test_help_center_hides_articles_above_the_readers_role(session, employee):
+    guide = session.scalar(select(HelpArticle).where(HelpArticle.title.like("Coordinator guide%")))
+    at = _app(employee)
+    at.switch_page("../pages/help_center.py")
+    at.query_params["article"] = str(guide.id)
+    at.run()
+    assert "not available to you" in at.error[0].value
+    assert not [t for t in at.title if "Coordinator" in t.value]
+
+
+def test_article_body_html_is_not_rendered(session, employee):
+    admin = make_employee(session, role=Role.ADMIN, department="IT Department")
+    art = HelpArticle(title="Html test", body="<script>alert(1)</script> **bold**", is_published=True, category="x")
+    session.add(art)
+    session.commit()
+    at = _app(admin)
+    at.switch_page("../pages/help_center.py")
+    at.query_params["article"] = str(art.id)
+    at.run()
+    body = next(m for m in at.markdown if "bold" in m.value)
+    assert body.proto.allow_html is False  # Streamlit escapes the <script> tag
+
+
+def test_articles_admin_create_with_validation_and_audit(session):
+    coord = make_employee(session, role=Role.COORDINATOR, department="IT Department")
+    session.commit()
+    at = _open(coord, "articles_admin.py")
+    at.text_input[0].set_value("")
+    at.text_input[1].set_value("IT Support")
+    at.text_area[0].set_value("Some body")
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert any("Title is required" in e.value for e in at.error)
+    assert session.scalar(select(func.count()).select_from(HelpArticle)) == 0
+    at.text_input[0].set_value("Docking station does not charge")
+    at.text_area[0].set_value("Use the **USB-C** port marked with a lightning bolt.")
+    at.checkbox[0].check()
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception
+    art = session.scalar(select(HelpArticle))
+    assert art.title == "Docking station does not charge" and art.is_published and art.created_by_id == coord.id
+    assert (
+        session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.table_name == "core_helparticle")) == 1
+    )
+    assert any("Article saved" in s.value for s in at.success)
+
+
+def test_articles_admin_is_not_reachable_for_employees(session, employee):
+    at = _app(employee)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("../pages/articles_admin.py")
