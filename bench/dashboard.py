@@ -79,8 +79,9 @@ def load_once(url: str, tickets: int) -> None:
                     f"{target.database} holds {count:,} tickets (< {tickets:,}): another load may be half done; "
                     "not touching it"
                 )
-            from smartsupport_core import migrate
             from smartsupport_core.demo import load_demo
+
+            from smartsupport_core import migrate
 
             ensure_database(url)
             engine = create_engine(url)

@@ -204,5 +204,32 @@ def create_admin(
     click.echo(summary)
 
 
+@main.command("sla-summary")
+@click.option("--force", is_flag=True, help="Send now even if this week's summary already went out.")
+def sla_summary(force: bool) -> None:
+    """Queue the weekly SLA summary to each department head (the worker sends it)."""
+    import datetime as dt
+
+    from . import jobs
+    from .db import session_scope
+    from .sla_summary import last_week, send_weekly_summaries
+
+    engine = get_engine()
+    now = dt.datetime.now(dt.UTC)
+    week = last_week(now)
+    if force:
+        with session_scope(engine) as session:
+            count = send_weekly_summaries(session, now)
+        click.echo(f"queued {count} weekly SLA summar{'y' if count == 1 else 'ies'} for {week.start} .. {week.end}")
+        return
+    result = jobs.run_job_if_due(engine, jobs.REGISTRY["sla_weekly_summary"], now)
+    if result.outcome == "ran":
+        click.echo(f"queued {result.detail} weekly SLA summaries for {week.start} .. {week.end}")
+    elif result.outcome == "error":
+        fail(f"the weekly SLA summary failed: {result.detail}")
+    else:
+        click.echo(f"not sent ({result.outcome}: {result.detail}); use --force to send anyway")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

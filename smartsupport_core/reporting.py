@@ -1016,3 +1016,10 @@ FORMATTERS: dict[str, Callable[[float | None], str]] = {
     "percent": lambda v: "-" if v is None else f"{v:.1f} %",
     "score": lambda v: "-" if v is None else f"{v:.2f}",
 }
+
+
+def send_weekly_sla_summary(session: Session, now: dt.datetime) -> int:
+    """The worker's `sla_weekly_summary` job (see `sla_summary`): one e-mail per department head."""
+    from .sla_summary import send_weekly_summaries
+
+    return send_weekly_summaries(session, now)

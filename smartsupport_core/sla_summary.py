@@ -1,0 +1,87 @@
+"""The weekly SLA summary e-mailed to each department head (through the outbox).
+
+The worker's periodic-job registry (`jobs.py`, job `sla_weekly_summary`, every 7 days,
+guarded by `core_jobrun` so any number of workers send it once) calls
+`reporting.send_weekly_sla_summary(session, now)`, which lands here; `smartsupport
+sla-summary` runs the same job by hand. It summarises the last complete local week
+(Monday-Sunday before `now`) with the dashboard's own KPI definitions, restricted to the
+department, against the week before. There is no acting user: the job is the system, so it
+builds the department scope itself instead of going through `policy.ticket_visibility`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import notifications, reporting
+from .models import Department, Ticket
+from .reporting import FORMATTERS, KPI_DEFS, ReportFilters
+from .settings import get_settings
+
+
+def last_week(now: dt.datetime) -> ReportFilters:
+    """The last complete local Monday-Sunday week before `now`."""
+    today = now.astimezone(reporting._tz()).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    return ReportFilters(start=monday - dt.timedelta(days=7), end=monday - dt.timedelta(days=1))
+
+
+def _change(value: float | None, previous: float | None, unit: str) -> str:
+    if value is None or previous is None:
+        return ""
+    diff = value - previous
+    if unit == "minutes":
+        return f", {diff / 60:+.1f} h"
+    if unit == "percent":
+        return f", {diff:+.1f} pts"
+    if unit == "score":
+        return f", {diff:+.2f}"
+    return f", {diff:+,.0f}"
+
+
+def summary_text(session: Session, department: str, filters: ReportFilters, now: dt.datetime) -> str:
+    """The plain-text summary of one department's week (previous week in brackets)."""
+    reporting._tune(session)
+    figures = reporting._kpi_figures(session, [Ticket.department == department], reporting.period_of(filters), now)
+    lines = [
+        f"Weekly SLA summary for {department}: {filters.start:%a %d %b %Y} to {filters.end:%a %d %b %Y}",
+        "(the week before in brackets)",
+        "",
+    ]
+    for d in KPI_DEFS:
+        value, previous = (None if v is None else float(v) for v in figures[d.key])
+        fmt = FORMATTERS[d.unit]
+        lines.append(f"- {d.label}: {fmt(value)} ({fmt(previous)}{_change(value, previous, d.unit)})")
+    lines += [
+        "",
+        "Times are on the SLA clock (business hours unless a target says calendar time).",
+        f"Dashboard: {get_settings().base_url}/dashboard",
+    ]
+    return "\n".join(lines)
+
+
+def send_weekly_summaries(session: Session, now: dt.datetime) -> int:
+    """Queue one summary per active department that has a head e-mail; returns how many."""
+    filters = last_week(now)
+    departments = session.scalars(
+        select(Department)
+        .where(Department.is_active.is_not(False), Department.head_email.is_not(None), Department.head_email != "")
+        .order_by(Department.name)
+    ).all()
+    for dept in departments:
+        notifications.queue(
+            session,
+            "sla_weekly_summary",
+            to=str(dept.head_email),
+            data={
+                "department": dept.name,
+                "week_start": filters.start.isoformat(),
+                "week_end": filters.end.isoformat(),
+                "summary": summary_text(session, dept.name, filters, now),
+            },
+        )
+    session.flush()
+    return len(departments)
