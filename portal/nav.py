@@ -36,6 +36,7 @@ class PageSpec:
 #: Order here is the order in the sidebar. Later issues append their pages.
 PAGES: list[PageSpec] = [
     PageSpec("home.py", "Home", ":material/home:", "SmartSupport", url_path="home", public=True, default=True),
+    PageSpec("dashboard.py", "SLA dashboard", ":material/monitoring:", "Reports", Action.VIEW_REPORTS, "dashboard"),
     PageSpec("submit_ticket.py", "Submit a ticket", ":material/add_circle:", "Tickets", Action.CREATE_TICKET, "submit"),
     PageSpec(
         "my_tickets.py",

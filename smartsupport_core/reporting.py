@@ -1023,3 +1023,33 @@ def send_weekly_sla_summary(session: Session, now: dt.datetime) -> int:
     from .sla_summary import send_weekly_summaries
 
     return send_weekly_summaries(session, now)
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    departments: list[str]
+    categories: list[str]
+    priorities: list[str]
+    coordinators: list[tuple[int, str]]  # (id, name) of staff who can be assigned tickets
+
+
+def filter_options(session: Session, actor: Employee) -> FilterOptions:
+    """What the filter boxes offer (visibility still limits what any choice can show)."""
+    from .models import Department
+    from .vocab import AccountStatus, Role
+
+    policy.require(actor, Action.VIEW_REPORTS)
+    staff = session.execute(
+        select(Employee.id, Employee.first_name, Employee.last_name)
+        .where(
+            Employee.role.in_([Role.COORDINATOR.value, Role.ADMIN.value]),
+            Employee.status == AccountStatus.APPROVED.value,
+        )
+        .order_by(Employee.first_name, Employee.last_name, Employee.id)
+    ).all()
+    return FilterOptions(
+        departments=list(session.scalars(select(Department.name).order_by(Department.name))),
+        categories=list(session.scalars(select(TicketCategory.name).order_by(TicketCategory.name))),
+        priorities=[p.value for p in Priority],
+        coordinators=[(r.id, f"{r.first_name} {r.last_name}") for r in staff],
+    )
