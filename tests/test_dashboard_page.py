@@ -1,0 +1,123 @@
+"""The SLA dashboard page through AppTest, on the hand-built data set of test_reporting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from portal.nav import PAGES
+from smartsupport_core import settings as core_settings
+from smartsupport_core.models import Employee
+from smartsupport_core.policy import allowed
+from tests.test_reporting import PERIOD, World, world  # noqa: F401 (fixture)
+
+APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def fresh(db_url: str) -> Iterator[None]:
+    core_settings.configure(None)
+    st.cache_data.clear()  # ids restart in every test: never reuse another test's cached report
+    yield
+    st.cache_data.clear()
+
+
+def _open(user: Employee) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["user_id"] = user.id
+    at.session_state["session_version"] = user.session_version
+    at.run()
+    at.switch_page("../pages/dashboard.py").run()
+    assert not at.exception, at.exception
+    at.date_input(key="dash_range").set_value((PERIOD.start, PERIOD.end)).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_admin_sees_the_worked_out_kpis(session: Session, world: World) -> None:  # noqa: F811
+    at = _open(world.admin)
+    m = _metrics(at)
+    assert m["Created"] == "7" and m["Resolved"] == "4" and m["Open backlog"] == "4"
+    assert m["Median first response"] == "2.0 h" and m["Median resolution"] == "7.5 h"
+    assert m["Response SLA met"] == "50.0 %" and m["Resolution SLA met"] == "75.0 %"
+    assert m["Satisfaction (1-5)"] == "3.50" and m["Reopen rate"] == "25.0 %"
+    deltas = {x.label: x.delta for x in at.metric}
+    assert deltas["Created"] == "+5" and deltas["Satisfaction (1-5)"] == "-0.50"
+    assert len(at.get("plotly_chart")) >= 7
+
+
+def test_coordinator_report_excludes_other_departments(session: Session, world: World) -> None:  # noqa: F811
+    at = _open(world.coordinator)
+    assert _metrics(at)["Created"] == "6"
+
+
+def test_manual_drilldown_lists_the_tickets(session: Session, world: World) -> None:  # noqa: F811
+    at = _open(world.admin)
+    at.selectbox(key="drill_dim").set_value("priority")
+    at.text_input(key="drill_value").set_value("High")
+    at.button(key="drill_go").click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[-1].value  # the drill-down table is the last one (AppTest keeps no keys)
+    assert sorted(table["ticket_number"]) == sorted([world.t[1].ticket_number, world.t[2].ticket_number])
+    assert set(table["link"]) == {f"/ticket?id={world.t[1].id}", f"/ticket?id={world.t[2].id}"}
+    at.selectbox(key="drill_dim").set_value("heat")
+    at.text_input(key="drill_value").set_value("monday")
+    at.button(key="drill_go").click().run()
+    assert any("heat-map cell" in e.value for e in at.error)
+
+
+def test_due_soon_table_has_links(session: Session, world: World) -> None:  # noqa: F811
+    at = _open(world.admin)
+    due = next(d.value for d in at.dataframe if "clock" in d.value.columns)
+    assert {world.t[5].id, world.t[8].id} <= {int(link.split("=")[1]) for link in due["link"]}
+
+
+@pytest.mark.slow
+def test_every_filter_value_renders(session: Session, world: World) -> None:  # noqa: F811
+    at = _open(world.admin)
+    for key in ("dash_department", "dash_category", "dash_priority"):
+        for option in at.selectbox(key=key).options:
+            at.selectbox(key=key).set_value(option).run()
+            assert not at.exception, (key, option, at.exception)
+        at.selectbox(key=key).set_value("All").run()
+    for staff in (None, world.admin.id, world.coordinator.id, world.other_coordinator.id):
+        at.selectbox(key="dash_coordinator").set_value(staff).run()
+        assert not at.exception, (staff, at.exception)
+
+
+@pytest.mark.slow
+def test_filter_combinations_and_ranges_render(session: Session, world: World) -> None:  # noqa: F811
+    at = _open(world.admin)
+    departments = ["All", "IT Department", "Finance"]
+    priorities = ["All", "High", "Low"]
+    coordinators = [None, world.coordinator.id]
+    for dept, pri, coord in itertools.product(departments, priorities, coordinators):
+        at.selectbox(key="dash_department").set_value(dept)
+        at.selectbox(key="dash_priority").set_value(pri)
+        at.selectbox(key="dash_coordinator").set_value(coord)
+        at.selectbox(key="dash_category").set_value("IT Support" if dept == "IT Department" else "All")
+        at.run()
+        assert not at.exception, (dept, pri, coord, at.exception)
+    for start, end in ((dt.date(2026, 3, 9), dt.date(2026, 3, 9)), (dt.date(2025, 3, 1), dt.date(2026, 3, 20))):
+        at.date_input(key="dash_range").set_value((start, end)).run()
+        assert not at.exception, (start, end, at.exception)
+    for dim in ("category", "priority", "coordinator"):
+        at.segmented_control(key="dash_dim").set_value(dim).run()
+        assert not at.exception, at.exception
+
+
+def test_page_only_for_report_viewers(world: World) -> None:  # noqa: F811
+    spec = next(p for p in PAGES if p.file == "dashboard.py")
+    assert allowed(world.admin, spec.needs) and allowed(world.coordinator, spec.needs)
+    assert not allowed(world.requester, spec.needs)
