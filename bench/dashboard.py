@@ -79,15 +79,13 @@ def load_once(url: str, tickets: int) -> None:
                     f"{target.database} holds {count:,} tickets (< {tickets:,}): another load may be half done; "
                     "not touching it"
                 )
-            from smartsupport_core.demo import load_demo
-
-            from smartsupport_core import migrate
+            from smartsupport_core import demo, migrate
 
             ensure_database(url)
             engine = create_engine(url)
             migrate.upgrade(engine)
             started = time.perf_counter()
-            load_demo(engine, tickets=tickets, echo=print)
+            demo.load_demo(engine, tickets=tickets, echo=print)
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
             engine.dispose()

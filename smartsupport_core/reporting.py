@@ -82,6 +82,8 @@ from .vocab import OPEN_STATUSES, Priority, TicketStatus
 
 UTC = dt.UTC
 MAX_RANGE_DAYS = 3 * 366
+MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+MAX_ID = 2**31 - 1
 #: Percentiles computed per group in one ordered-set aggregate (one sort per group).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.9, 0.95)
 #: Backlog age buckets: upper bounds in days (calendar age since submission) and labels.
@@ -205,6 +207,8 @@ def validate_filters(session: Session, filters: ReportFilters) -> None:
     errors: dict[str, str] = {}
     if not isinstance(filters.start, dt.date) or not isinstance(filters.end, dt.date):
         errors["date range"] = "start and end must be dates"
+    elif not (MIN_DATE <= filters.start <= MAX_DATE and MIN_DATE <= filters.end <= MAX_DATE):
+        errors["date range"] = f"dates must be between {MIN_DATE} and {MAX_DATE}"
     elif filters.end < filters.start:
         errors["date range"] = "the end date must be on or after the start date"
     elif (filters.end - filters.start).days + 1 > MAX_RANGE_DAYS:
@@ -217,7 +221,8 @@ def validate_filters(session: Session, filters: ReportFilters) -> None:
         errors["category"] = f"unknown category {filters.category!r}"
     if filters.department is not None and not isinstance(filters.department, str):
         errors["department"] = "must be a department name"
-    if filters.coordinator_id is not None and not isinstance(filters.coordinator_id, int):
+    cid = filters.coordinator_id
+    if cid is not None and (isinstance(cid, bool) or not isinstance(cid, int) or not 0 < cid <= MAX_ID):
         errors["coordinator"] = "must be an employee id"
     if errors:
         raise ValidationError(errors)
