@@ -36,7 +36,6 @@ class PageSpec:
 #: Order here is the order in the sidebar. Later issues append their pages.
 PAGES: list[PageSpec] = [
     PageSpec("home.py", "Home", ":material/home:", "SmartSupport", url_path="home", public=True, default=True),
-    PageSpec("dashboard.py", "SLA dashboard", ":material/monitoring:", "Reports", Action.VIEW_REPORTS, "dashboard"),
     PageSpec("submit_ticket.py", "Submit a ticket", ":material/add_circle:", "Tickets", Action.CREATE_TICKET, "submit"),
     PageSpec(
         "my_tickets.py",
@@ -48,6 +47,7 @@ PAGES: list[PageSpec] = [
     ),
     PageSpec("ticket.py", "Ticket detail", ":material/description:", "Tickets", Action.VIEW_OWN_TICKETS, "ticket"),
     PageSpec("queue.py", "Queue", ":material/view_list:", "Work", needs=Action.USE_QUEUE, url_path="queue"),
+    PageSpec("dashboard.py", "SLA dashboard", ":material/monitoring:", "Reports", Action.VIEW_REPORTS, "dashboard"),
     PageSpec("sign_in.py", "Sign in", ":material/login:", "Account", url_path="sign-in", public=True,
              visitors_only=True),
     PageSpec("register.py", "Register", ":material/person_add:", "Account", url_path="register", public=True,
