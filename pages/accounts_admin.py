@@ -11,7 +11,8 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from portal import auth, state
+from portal import state
+from portal.safe_text import md_escape
 from smartsupport_core import accounts
 from smartsupport_core.errors import DomainError
 from smartsupport_core.models import Employee
@@ -36,9 +37,9 @@ def act(call: Callable[..., Employee], *args: object, done: str) -> None:
             name = emp.full_name
             s.commit()
     except DomainError as exc:
-        st.error(auth.md(str(exc)))
+        st.error(md_escape(str(exc)))
     else:
-        st.session_state["accounts_flash"] = f"{auth.md(name)}: {done}."
+        st.session_state["accounts_flash"] = f"{md_escape(name)}: {md_escape(done)}."
         st.rerun()
 
 
@@ -47,7 +48,7 @@ try:
         everyone = accounts.list_accounts(s, user)
         departments = accounts.active_departments(s)
 except DomainError as exc:
-    st.error(auth.md(str(exc)))
+    st.error(md_escape(str(exc)))
     st.stop()
 
 # --- Pending queue -------------------------------------------------------------------------------

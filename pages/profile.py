@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from portal import auth, state
+from portal.safe_text import md_escape
 from smartsupport_core import accounts, notifications
 from smartsupport_core.errors import DomainError, ValidationError
 
@@ -24,7 +25,7 @@ with left:
     if path is not None:
         st.image(str(path), width=120)
     else:
-        st.markdown(f"### {auth.md((user.first_name[:1] + user.last_name[:1]).upper())}")
+        st.markdown(f"### {md_escape((user.first_name[:1] + user.last_name[:1]).upper())}")
 with right:
     st.text(f"{user.full_name}\n{user.email} · {user.company_id}\n{user.role} · {user.department}")
     st.caption("Your e-mail address, company ID, role and department are managed by an administrator.")
@@ -57,7 +58,7 @@ if saved:
         st.session_state["profile_errors"] = exc.errors
         st.rerun()
     except DomainError as exc:
-        st.error(auth.md(str(exc)))
+        st.error(md_escape(str(exc)))
     else:
         st.session_state["profile_flash"] = "Profile saved."
         st.rerun()
@@ -87,7 +88,7 @@ if changed:
         st.session_state["password_errors"] = exc.errors
         st.rerun()
     except DomainError as exc:
-        st.error(auth.md(str(exc)))
+        st.error(md_escape(str(exc)))
     else:
         auth.refresh_cookie(updated)  # this browser stays in; every other session has ended
         st.session_state["profile_flash"] = "Password changed. You were signed out on every other device."
@@ -106,7 +107,7 @@ if mute != user.mute_non_essential:
             notifications.set_notification_preference(s, user, mute)
             s.commit()
     except DomainError as exc:
-        st.error(auth.md(str(exc)))
+        st.error(md_escape(str(exc)))
     else:
         st.session_state["profile_flash"] = "Notification preference saved."
         st.rerun()

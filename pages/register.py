@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from portal import auth, state
+from portal.safe_text import md_escape
 from smartsupport_core import accounts
 from smartsupport_core.errors import ValidationError
 
@@ -92,7 +93,7 @@ if submitted:
         st.session_state.pop(ERRORS, None)
         st.session_state.pop(auth.SSO_PREFILL, None)
         st.session_state[DONE] = (
-            f"Thank you, {auth.md(employee.first_name)}. Your account ({auth.md(employee.email)}) is pending "
+            f"Thank you, {md_escape(employee.first_name)}. Your account ({md_escape(employee.email)}) is pending "
             "approval: you will get an e-mail when an administrator has approved it."
         )
         st.rerun()

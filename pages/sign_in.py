@@ -6,6 +6,7 @@ import streamlit as st
 
 from portal import auth, state
 from portal.nav import page_file
+from portal.safe_text import md_escape
 from smartsupport_core import login
 
 st.title("Sign in")
@@ -13,7 +14,7 @@ st.title("Sign in")
 notice = st.session_state.pop(auth.LOGIN_NOTICE, None)
 if notice:
     kind, message = notice
-    (st.error if kind == "error" else st.info)(message)
+    (st.error if kind == "error" else st.info)(md_escape(message))
 
 with st.form("sign_in_form"):
     email = st.text_input("E-mail address", key="sign_in_email", autocomplete="email")
@@ -29,9 +30,9 @@ if submitted:
         auth.complete_sign_in(result.employee, remember=remember)
         st.switch_page(page_file("home.py"))
     elif result.outcome is login.LoginOutcome.PENDING:
-        st.info(result.message)
+        st.info(md_escape(result.message))
     else:
-        st.error(result.message)
+        st.error(md_escape(result.message))
 
 if auth.sso_configured():
     st.divider()

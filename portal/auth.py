@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 from typing import Any
 
 import streamlit as st
@@ -42,14 +41,6 @@ _SIGNED_OUT = "_auth_signed_out"  # this browser session signed out: never resto
 _SSO_DONE = "_auth_sso_checked"  # the OIDC identity was already matched (or refused) once
 SSO_PREFILL = "sso_prefill"  # registration data offered for an unknown company identity
 LOGIN_NOTICE = "login_notice"  # (kind, message) shown by the sign-in page
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def md(text: str) -> str:
-    """User-written text made inert for Markdown-rendering elements (st.error, st.success, ...)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def secret_key() -> str:

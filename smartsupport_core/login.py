@@ -136,6 +136,18 @@ def _recent_failures(session: Session, employee: Employee, now: dt.datetime) -> 
     )
 
 
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password, made once, so unknown e-mails cost as much as known ones."""
+    if not _DUMMY:
+        import secrets
+
+        _DUMMY.append(hash_password(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
+
+
 def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
     minutes = max(1, int((until - now).total_seconds() + 59) // 60)
     return (
@@ -162,6 +174,7 @@ def authenticate(
     address = normalise_email(email)[:254]
     employee = find_by_email(session, address, for_update=True)
     if employee is None:
+        verify_password(password or "", _dummy_hash())  # same work as a real account: no timing oracle
         session.add(LoginAttempt(email=address, succeeded=False, attempted_at=now, ip_address=ip_address))
         session.flush()
         return LoginResult(LoginOutcome.BAD_CREDENTIALS, BAD_CREDENTIALS_MESSAGE)

@@ -3,6 +3,8 @@ cookie, sign-out, the admin approval flow and the profile page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,8 +38,9 @@ def button(at: AppTest, label: str):
 
 
 def texts(at: AppTest) -> str:
+    """Every message shown, with the Markdown escaping of user-written text undone."""
     parts = [e.value for e in (*at.error, *at.info, *at.success, *at.warning)]
-    return "\n".join(str(p) for p in parts)
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))
 
 
 def fresh(session: Session, emp: Employee) -> Employee:
