@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import queue
 import random
 import threading
@@ -434,11 +433,11 @@ def _load_tickets(session: Session, world: World, count: int, seed: int, days: i
                 number = format_number(y, next_number[y])
                 next_number[y] += 1
                 r = gen.make(tid, number, submit)
-                tickets.append(_ticket_line(r.ticket))
-                history.extend(_history_line(h) for h in r.history)
-                comments.extend(_comment_line(c) for c in r.comments)
+                tickets.append(r.ticket)
+                history.extend(r.history)
+                comments.extend(r.comments)
                 if r.rating:
-                    ratings.append(_rating_line(r.rating))
+                    ratings.append(r.rating)
             # Order matters: history, comments and ratings reference the tickets.
             writer.put("core_ticket", TICKET_COLUMNS, tickets)
             writer.put("core_ticketstatushistory", HISTORY_COLUMNS, history)
@@ -461,71 +460,38 @@ def _today_share(now: dt.datetime, cal: sla.Calendar) -> float:
 
 # --- COPY ---------------------------------------------------------------------------
 #
-# Rows are written in COPY's text format. The formatters below are per table (no type
-# dispatch per value) because serialising ~10 rows per ticket is a large share of the
-# Python time at a million tickets.
+# Binary COPY with psycopg's C dumpers: about five times less Python work than building
+# text lines, and the server parses nothing. The column types come from the models, so
+# the loader follows the schema.
 
-NULL = "\\N"
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _s(v: str | None) -> str:
-    if v is None:
-        return NULL
-    return v.translate(_ESCAPES) if ("\\" in v or "\t" in v or "\n" in v or "\r" in v) else v
-
-
-def _o(v: Any) -> str:
-    """Numbers, dates, datetimes (isoformat), or NULL."""
-    if v is None:
-        return NULL
-    return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else str(v)
-
-
-def _b(v: bool | None) -> str:
-    return NULL if v is None else ("t" if v else "f")
+_PG_TYPES = (
+    ("VARCHAR", "varchar"),
+    ("TEXT", "text"),
+    ("INTEGER", "int4"),
+    ("BIGINT", "int8"),
+    ("SMALLINT", "int2"),
+    ("BOOLEAN", "bool"),
+    ("FLOAT", "float8"),
+    ("NUMERIC", "numeric"),
+    ("TIMESTAMP WITH TIME ZONE", "timestamptz"),
+    ("INTERVAL", "interval"),
+    ("DATE", "date"),
+    ("JSONB", "jsonb"),
+)
 
 
-def _iv(v: dt.timedelta | None) -> str:
-    return NULL if v is None else f"{v.days} days {v.seconds}.{v.microseconds:06d} seconds"
+def copy_types(table: str, columns: tuple[str, ...]) -> list[str]:
+    """PostgreSQL type names of `columns` of `table`, as declared in models.py."""
+    from sqlalchemy.dialects import postgresql
 
+    from .models import Base
 
-def _j(v: Any) -> str:
-    return NULL if v is None else _s(json.dumps(v, ensure_ascii=False, default=str))
-
-
-#: core_ticket: one formatter per TICKET_COLUMNS entry.
-_TICKET_FORMAT = {
-    "text": _s, "json": _j, "bool": _b, "interval": _iv, "other": _o,
-}  # fmt: skip
-_TICKET_KINDS = {
-    "subject": "text", "category": "text", "sub_category": "text", "description": "text", "priority": "text",
-    "department": "text", "status": "text", "rejection_reason": "text", "asset_name": "text",
-    "serial_number": "text", "location": "text", "issue_type": "text", "other_issue": "text",
-    "approved_by": "text", "ticket_number": "text", "cost_items": "json", "dynamic_data": "json",
-    "response_time": "interval", "resolution_time": "interval", "sla_response_met": "bool",
-    "sla_resolution_met": "bool",
-}  # fmt: skip
-_TICKET_FORMATTERS = [_TICKET_FORMAT[_TICKET_KINDS.get(c, "other")] for c in TICKET_COLUMNS]
-
-
-def _ticket_line(row: tuple) -> str:
-    return "\t".join([f(v) for f, v in zip(_TICKET_FORMATTERS, row, strict=True)]) + "\n"
-
-
-def _history_line(h: tuple) -> str:
-    tid, frm, to, by, at, note = h
-    return f"{tid}\t{_s(frm)}\t{_s(to)}\t{NULL if by is None else by}\t{at.isoformat()}\t{_s(note)}\n"
-
-
-def _comment_line(c: tuple) -> str:
-    text_, internal, created, updated, tid, by = c
-    return f"{_s(text_)}\t{'t' if internal else 'f'}\t{created.isoformat()}\t{updated.isoformat()}\t{tid}\t{by}\n"
-
-
-def _rating_line(r: tuple) -> str:
-    tid, by, score, comment, at = r
-    return f"{tid}\t{by}\t{score}\t{_s(comment)}\t{at.isoformat()}\n"
+    cols = Base.metadata.tables[table].c
+    out = []
+    for name in columns:
+        declared = str(cols[name].type.compile(dialect=postgresql.dialect()))
+        out.append(next(pg for prefix, pg in _PG_TYPES if declared.startswith(prefix)))
+    return out
 
 
 class _CopyWriter:
@@ -539,7 +505,8 @@ class _CopyWriter:
 
     def __init__(self, raw: Any, depth: int = 8) -> None:
         self.raw = raw
-        self.queue: queue.Queue[tuple[str, tuple[str, ...], list[str]] | None] = queue.Queue(maxsize=depth)
+        self.queue: queue.Queue[tuple[str, tuple[str, ...], list[tuple]] | None] = queue.Queue(maxsize=depth)
+        self.types: dict[str, list[str]] = {}
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="demo-copy", daemon=True)
 
@@ -555,11 +522,13 @@ class _CopyWriter:
         if self.error is not None and exc is None:
             raise self.error
 
-    def put(self, table: str, columns: tuple[str, ...], lines: list[str]) -> None:
+    def put(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         if self.error is not None:
             raise self.error
-        if lines:
-            self.queue.put((table, columns, lines))
+        if table not in self.types:
+            self.types[table] = copy_types(table, columns)
+        if rows:
+            self.queue.put((table, columns, rows))
 
     def _run(self) -> None:
         while True:
@@ -568,12 +537,14 @@ class _CopyWriter:
                 return
             if self.error is not None:
                 continue  # drain: the caller will raise
-            table, columns, lines = item
+            table, columns, rows = item
             try:
                 with (
                     self.raw.cursor() as cur,
-                    cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp,
+                    cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as cp,
                 ):
-                    cp.write("".join(lines).encode("utf-8"))
+                    cp.set_types(self.types[table])
+                    for row in rows:
+                        cp.write_row(row)
             except BaseException as exc:
                 self.error = exc
