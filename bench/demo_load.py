@@ -37,6 +37,23 @@ DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TABLES = ("core_ticket", "core_ticketstatushistory", "core_ticketcomment", "core_ticketrating", "core_employee")
 
 
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_cpu(pids: list[int]) -> float | None:
+    """CPU seconds of the loader's server backends (local server only; None when unreadable)."""
+    total = 0.0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return round(total, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url", nargs="?", help="database to load into (kept); default: a throwaway database")
@@ -57,13 +74,19 @@ def main() -> None:
     engine = create_engine(url)
     try:
         migrate.upgrade(engine)
+        cpu_before = _own_cpu()
         started = time.perf_counter()
         summary = load_demo(engine, tickets=tickets, seed=args.seed, echo=print)
         seconds = time.perf_counter() - started
         if not summary.loaded:
             sys.exit(f"error: {url} already holds demo data; give a fresh database")
+        loader_cpu = _own_cpu() - cpu_before
         with engine.connect() as conn:
             rows = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+            pids = conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            ).scalars()
+            server_cpu = _backend_cpu(list(pids))
         total_rows = sum(rows.values())
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         load = os.getloadavg()[0]
@@ -74,6 +97,10 @@ def main() -> None:
         print(f"tickets/s:    {tickets / seconds:,.0f}")
         print(f"rows/s:       {total_rows / seconds:,.0f}")
         print(f"peak memory:  {peak_mb:,.0f} MB (loader process)")
+        print(
+            f"cpu seconds:  loader {loader_cpu:.1f}, server {server_cpu if server_cpu is not None else 'n/a'}"
+            "  (the two overlap: on an idle 2-core machine the load takes about the larger of them)"
+        )
         print(f"load average: {load:.1f} (1 min, at the end; other work on the machine slows the load)")
         print(
             json.dumps(
@@ -87,6 +114,8 @@ def main() -> None:
                     "peak_rss_mb": round(peak_mb),
                     "cpus": os.cpu_count(),
                     "load_avg_1m": round(load, 1),
+                    "loader_cpu_s": round(loader_cpu, 1),
+                    "server_cpu_s": server_cpu,
                     "database": make_url(url).database if throwaway else make_url(url).render_as_string(),
                 }
             )

@@ -56,7 +56,7 @@ from .demo_tickets import (
     day_weights,
 )
 from .errors import Conflict, ValidationError
-from .models import Department, Employee, JobRun, TicketCategory
+from .models import Department, Employee, JobRun, TicketCategory, TicketCounter
 from .numbering import format_number, reserve_block, ticket_year
 from .passwords import hash_password
 from .vocab import AccountStatus, Role
@@ -66,6 +66,10 @@ DEFAULT_TICKETS = 500
 DAYS = 180
 EMPLOYEES = 300
 MARKER = "demo_data"
+#: The six digits of TKT{YEAR}{######}.
+MAX_NUMBERS_PER_YEAR = 999_999
+#: The widest window a large load may be spread over.
+MAX_DAYS = 3 * 365
 CHUNK = 5000
 #: Serialises concurrent `demo` runs (pg_advisory_xact_lock key).
 LOCK_KEY = 0x5D3E0
@@ -388,28 +392,52 @@ def _print_accounts(say: Echo, summary: DemoSummary) -> None:
 # --- tickets ----------------------------------------------------------------------------
 
 
-def _load_tickets(session: Session, world: World, count: int, seed: int, days: int, say: Echo) -> None:
-    cal, now = world.cal, world.now
+def _spread(cal: sla.Calendar, now: dt.datetime, count: int, days: int) -> tuple[list[dt.date], list[int]]:
+    """Days of the window and how many tickets arrive on each (weighted, exact total)."""
     day_list = arrival_days(cal, now, days)
     weights = day_weights(cal, day_list)
-    today_share = _today_share(now, cal)
-    weights[-1] *= today_share
-    per_day = apportion(count, weights)
-    world.featured_share = max(0.002, min(0.05, 25 / max(count, 1)))
+    weights[-1] *= _today_share(now, cal)
+    return day_list, apportion(count, weights)
 
-    # Pass 1: tickets per year (by submission in the configured time zone) -> number blocks.
+
+def _count_per_year(
+    cal: sla.Calendar, now: dt.datetime, day_list: list[dt.date], per_day: list[int], seed: int
+) -> dict[int, int]:
+    """Tickets per year of submission (configured time zone), by drawing the arrivals once."""
     per_year: dict[int, int] = {}
     for day, n in zip(day_list, per_day, strict=True):
         for at in day_arrivals(cal, now, day, n, seed):
             y = ticket_year(at)
             per_year[y] = per_year.get(y, 0) + 1
+    return per_year
+
+
+def _load_tickets(session: Session, world: World, count: int, seed: int, days: int, say: Echo) -> None:
+    cal, now = world.cal, world.now
+    world.featured_share = max(0.002, min(0.05, 25 / max(count, 1)))
+
+    # Pass 1: tickets per year -> number blocks. `TKT{YEAR}{######}` has room for 999,999
+    # numbers a year, so a very large load (a million tickets) is spread over more days.
+    used = {y: v for y, v in session.execute(select(TicketCounter.year, TicketCounter.last_value))}
+    while True:
+        day_list, per_day = _spread(cal, now, count, days)
+        per_year = _count_per_year(cal, now, day_list, per_day, seed)
+        if all(used.get(y, 0) + n <= MAX_NUMBERS_PER_YEAR for y, n in per_year.items()):
+            break
+        if days >= MAX_DAYS:
+            raise Conflict(
+                f"{count:,} demo tickets do not fit the ticket numbers left in the years before today "
+                f"(TKT{{YEAR}}{{######}}: {MAX_NUMBERS_PER_YEAR:,} a year)."
+            )
+        days = min(MAX_DAYS, days + days // 4 + 1)
+        say(f"  more than {MAX_NUMBERS_PER_YEAR:,} tickets in one year: spreading them over the last {days} days")
     next_number = {y: reserve_block(session, y, n) for y, n in sorted(per_year.items())}
 
     def arrivals() -> Iterator[dt.datetime]:
         for day, n in zip(day_list, per_day, strict=True):
             yield from day_arrivals(cal, now, day, n, seed)
 
-    gen = Generator(world, seed)
+    gen = Generator(world, seed, since=now - dt.timedelta(days=days + 1))
     seq = session.scalar(text("SELECT pg_get_serial_sequence('core_ticket', 'id')"))
     raw = session.connection().connection.driver_connection
     assert raw is not None
@@ -418,7 +446,8 @@ def _load_tickets(session: Session, world: World, count: int, seed: int, days: i
     stream = arrivals()
     # Ids come from the table's sequence through a second connection (nextval is not
     # transactional, so the loading transaction's connection stays free for the writer).
-    with session.get_bind().engine.connect() as ids_conn, _CopyWriter(raw) as writer:
+    ids_engine = session.get_bind().engine.execution_options(isolation_level="AUTOCOMMIT")
+    with ids_engine.connect() as ids_conn, _CopyWriter(raw) as writer:
         while done < count:
             batch = list(itertools.islice(stream, CHUNK))
             ids = sorted(
@@ -426,7 +455,6 @@ def _load_tickets(session: Session, world: World, count: int, seed: int, days: i
                 .scalars()
                 .all()
             )
-            ids_conn.commit()
             tickets, history, comments, ratings = [], [], [], []
             for tid, submit in zip(ids, batch, strict=True):
                 y = ticket_year(submit)

@@ -490,10 +490,11 @@ class Timeline:
 class Generator:
     """Makes the rows of ticket after ticket from one seeded random stream."""
 
-    def __init__(self, world: World, seed: int) -> None:
+    def __init__(self, world: World, seed: int, since: dt.datetime | None = None) -> None:
         self.w = world
         self.rnd = random.Random(seed)
-        self.timeline = Timeline(world.cal, world.now - dt.timedelta(days=400), world.now + dt.timedelta(days=400))
+        since = since or world.now - dt.timedelta(days=400)
+        self.timeline = Timeline(world.cal, since, world.now + dt.timedelta(days=400))
 
     # helpers -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from smartsupport_core import demo, login, migrate, sla, workflow
 from smartsupport_core.cli import main
 from smartsupport_core.db import ensure_database
 from smartsupport_core.demo_tickets import AUTO_CLOSE_NOTE, Timeline
-from smartsupport_core.errors import ValidationError
+from smartsupport_core.errors import Conflict, ValidationError
 from smartsupport_core.login import LoginOutcome
 from smartsupport_core.models import (
     Employee,
@@ -363,3 +363,26 @@ def test_cli_demo_prints_the_accounts(clean_db: Engine) -> None:
     assert again.exit_code == 0 and "already loaded" in again.output
     bad = CliRunner().invoke(main, ["demo", "--password", "weak"])
     assert bad.exit_code == 2
+
+
+def test_a_load_larger_than_a_years_numbers_is_spread_over_more_days(
+    clean_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TKT{YEAR}{######} has 999,999 numbers a year; a million tickets must not overflow it."""
+    monkeypatch.setattr(demo, "MAX_NUMBERS_PER_YEAR", 60)
+    with pytest.raises(Conflict):  # 4 calendar years of 60 numbers cannot hold 300 tickets
+        demo.load_demo(clean_db, tickets=300, employees=20, now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
+    assert demo.database_is_empty(clean_db)
+
+    lines: list[str] = []
+    demo.load_demo(
+        clean_db, tickets=100, employees=20, now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC), echo=lines.append
+    )
+    assert any("spreading them over the last" in line for line in lines)
+    with Session(clean_db) as s:
+        numbers = list(s.scalars(select(Ticket.ticket_number)))
+        counters = {c.year: c.last_value for c in s.scalars(select(TicketCounter))}
+    assert len(numbers) == 100 and all(re.fullmatch(r"TKT\d{4}\d{6}", n) for n in numbers)
+    per_year = Counter(n[3:7] for n in numbers)
+    assert len(per_year) >= 2 and max(per_year.values()) <= 60
+    assert all(v <= 60 for v in counters.values())
