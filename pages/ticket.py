@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from portal import state
-from smartsupport_core import attachments, tickets, workflow
+from smartsupport_core import attachments, ratings, tickets, workflow
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.models import Employee
 from smartsupport_core.policy import Action, allowed, is_staff
@@ -148,6 +148,26 @@ st.caption(
 if ticket.rejection_reason and ticket.status == "Rejected":
     st.warning("Rejected. Reason:")
     st.text(ticket.rejection_reason)
+
+# --- satisfaction rating (issue 7): the requester rates a Resolved/Closed ticket ------------
+if ticket.status in ratings.RATEABLE_STATUSES:
+    with state.session() as s:
+        given = ratings.get_rating(s, s.get(Employee, user.id), ticket_id)
+    if ratings.can_rate(user, ticket):
+        title = f"Your rating: {given.rating}/5 (change it)" if given else "Rate the help you got"
+        with st.expander(title, expanded=st.query_params.get("rate") == "1" and given is None):
+            stars = st.feedback("stars", key=f"rating_stars_{ticket_id}", default=given.rating - 1 if given else None)
+            remark = st.text_area("Comment (optional)", value=given.comment or "" if given else "",
+                                  key=f"rating_comment_{ticket_id}", max_chars=ratings.MAX_COMMENT)
+            if st.button("Save rating", key="rating_save"):
+                if stars is None:
+                    st.error("rating: choose from 1 to 5 stars")
+                else:
+                    act("Thank you for your rating.", ratings.rate_ticket, ticket_id, stars + 1, remark)
+    elif given is not None:
+        st.caption(f"Requester's rating: {given.rating}/5")
+        if given.comment:
+            st.text(given.comment)
 
 tab_conv, tab_details, tab_timeline = st.tabs(["Conversation", "Details and files", "Timeline and SLA"])
 
