@@ -210,3 +210,105 @@ def test_unusable_accounts_see_nothing(session: Session, world: dict[str, object
         with pytest.raises(NotFound):
             policy.visible_ticket(session, actor, ticket.id)
     assert session.scalars(select(Ticket).where(policy.ticket_visibility(None))).all() == []
+
+
+# --- The same matrix through the core services -------------------------------------------------------
+
+DENIED = (PermissionDenied, NotFound)
+
+
+def _services_world(session: Session, role: Role) -> dict[str, object]:
+    """The actor (IT Department) with their own ticket, a colleague's IT ticket, an HR ticket."""
+    from smartsupport_core import tickets
+    from tests.ticket_helpers import IT_DATA, PNG
+
+    actor = make_employee(session, role=role, department="IT Department")
+    admin = make_employee(session, role=Role.ADMIN, department="IT Department")
+    colleague = make_employee(session, department="IT Department")
+    outsider = make_employee(session, department="Legal")
+    own = tickets.submit_ticket(session, actor, IT_DATA, [("screen.png", PNG)])
+    tickets.add_comment(session, admin, own.id, "Internal triage note.", internal=True)
+    dept = make_ticket(session, colleague, department="IT Department")
+    other = make_ticket(session, outsider, department="Human Resources", category="Others")
+    session.flush()
+    return {"actor": actor, "own": own.id, "dept": dept.id, "other": other.id}
+
+
+def _probe(action: Action):
+    """A core-service call that exercises exactly `action` for the actor."""
+    from smartsupport_core import (
+        admin_config,
+        assistant,
+        attachments,
+        audit_log,
+        canned,
+        knowledge,
+        notifications,
+        outbox,
+        queue,
+        ratings,
+        reporting,
+        tickets,
+    )
+    from tests.ticket_helpers import IT_DATA, PNG
+
+    def internal_comments_visible(s: Session, a: Employee, w: dict) -> None:
+        if not any(c.is_internal for c in tickets.list_comments(s, a, w["own"])):
+            raise PermissionDenied("internal comments hidden")
+
+    def download(s: Session, a: Employee, w: dict) -> None:
+        (att,) = tickets.list_attachments(s, a, w["own"])
+        attachments.preview_content(s, a, att.id)
+
+    probes = {
+        Action.VIEW_OWN_TICKETS: lambda s, a, w: tickets.list_my_tickets(s, a),
+        Action.VIEW_DEPARTMENT_TICKETS: lambda s, a, w: tickets.get_ticket(s, a, w["dept"]),
+        Action.VIEW_ALL_TICKETS: lambda s, a, w: tickets.get_ticket(s, a, w["other"]),
+        Action.CREATE_TICKET: lambda s, a, w: tickets.submit_ticket(s, a, IT_DATA),
+        Action.COMMENT_PUBLIC: lambda s, a, w: tickets.add_comment(s, a, w["own"], "Any news on this?"),
+        Action.COMMENT_INTERNAL: lambda s, a, w: tickets.add_comment(s, a, w["own"], "Note.", internal=True),
+        Action.VIEW_INTERNAL_COMMENTS: internal_comments_visible,
+        Action.ASSIGN_TICKET: lambda s, a, w: tickets.assign_ticket(s, a, w["own"], a.id),
+        Action.CHANGE_STATUS: lambda s, a, w: tickets.change_status(s, a, w["own"], "Withdrawn"),
+        Action.CHANGE_PRIORITY: lambda s, a, w: tickets.set_priority(s, a, w["own"], "High"),
+        Action.APPROVE_TICKET: lambda s, a, w: tickets.approve_ticket(s, a, w["own"]),
+        Action.MANAGE_ACCOUNTS: lambda s, a, w: accounts.list_accounts(s, a),
+        Action.MANAGE_CONFIG: lambda s, a, w: admin_config.list_departments(s, a),
+        Action.VIEW_REPORTS: lambda s, a, w: reporting.filter_options(s, a),
+        Action.VIEW_AUDIT_LOG: lambda s, a, w: audit_log.audit_users(s, a),
+        Action.DOWNLOAD_ATTACHMENT: download,
+        Action.UPLOAD_ATTACHMENT: lambda s, a, w: attachments.save_attachment(
+            s, a, tickets.get_ticket(s, a, w["own"]), "more.png", PNG
+        ),
+        Action.VIEW_OUTBOX: lambda s, a, w: outbox.list_messages(s, a),
+        Action.RESEND_EMAIL: lambda s, a, w: outbox.resend(s, a, []),
+        Action.MANAGE_OWN_NOTIFICATIONS: lambda s, a, w: notifications.set_notification_preference(s, a, True),
+        Action.MANAGE_ARTICLES: lambda s, a, w: knowledge.list_all_articles(s, a),
+        Action.READ_ARTICLES: lambda s, a, w: knowledge.article_categories(s, a),
+        Action.USE_ASSISTANT: lambda s, a, w: assistant.history(s, a),
+        Action.USE_QUEUE: lambda s, a, w: queue.filter_choices(s, a),
+        Action.MANAGE_SHARED_CANNED: lambda s, a, w: canned.create_canned(s, a, "Greeting", "Hello!", shared=True),
+        Action.RATE_TICKET: lambda s, a, w: ratings.rate_ticket(s, a, w["own"], 5),
+    }
+    return probes[action]
+
+
+@pytest.mark.parametrize(("role", "action"), CELLS, ids=[f"{r.value}|{a.value}" for r, a in CELLS])
+def test_cell_through_services(session: Session, role: Role, action: Action) -> None:
+    """Allowed cells are never refused by the policy; refused cells always are."""
+    from smartsupport_core.errors import DomainError
+
+    world = _services_world(session, role)
+    actor = world["actor"]
+    probe = _probe(action)
+    expected = MATRIX[(role, action.value)]
+    try:
+        with session.begin_nested():
+            probe(session, actor, world)
+    except DENIED as exc:
+        assert not expected, f"{role.value} was refused '{action.value}': {exc}"
+    except DomainError as exc:
+        # a business rule (state, input) answered, i.e. the policy let the call through
+        assert expected, f"{role.value} got past the policy for '{action.value}' ({exc})"
+    else:
+        assert expected, f"{role.value} was allowed to '{action.value}'"
