@@ -295,6 +295,7 @@ def live_grid(filters: QueueFilters, page_size: int) -> None:
         column_order=list(GRID_COLUMNS),
         disabled=[c for c in GRID_COLUMNS if c not in ("status", "priority", "assignee")],
         column_config={
+            "open": st.column_config.LinkColumn("", display_text="Open", width="small", pinned=True),
             "number": st.column_config.TextColumn("Ticket", pinned=True),
             "subject": st.column_config.TextColumn("Subject", width="large"),
             "requester": st.column_config.TextColumn("Requester"),

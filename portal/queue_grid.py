@@ -18,7 +18,10 @@ from smartsupport_core.queue_edits import KEEP, RowEdit
 
 UNASSIGNED = "— unassigned —"
 EDITABLE = ("status", "priority", "assignee")
+#: The ticket detail page (its url_path in portal/nav.py), opened from the grid.
+TICKET_URL = "ticket?id={id}"
 GRID_COLUMNS = (
+    "open",
     "number",
     "subject",
     "requester",
@@ -68,6 +71,7 @@ def input_frame(rows: Sequence[QueueRow], labels_by_id: Mapping[int, str]) -> pd
 
     df = pd.DataFrame(
         {
+            "open": [TICKET_URL.format(id=r.id) for r in rows],
             "number": [r.number for r in rows],
             "subject": [r.subject for r in rows],
             "requester": [r.requester for r in rows],

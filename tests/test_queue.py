@@ -274,3 +274,27 @@ def test_filters_round_trip() -> None:
     )
     assert QueueFilters.from_dict(f.to_dict()) == f
     assert QueueFilters.from_dict({**DEFAULT_FILTERS.to_dict(), "obsolete": 1}) == DEFAULT_FILTERS
+
+
+def test_export_of_the_view_neutralises_formulas(session: Session, people: dict) -> None:
+    import io
+
+    import openpyxl
+
+    from portal.queue_grid import export_frame
+    from smartsupport_core import exports
+    from smartsupport_core.queue import export_rows
+
+    p = people
+    evil = t(session, p["alice"], subject='=HYPERLINK("http://evil.example","click")', status="Open")
+    plain = t(session, p["bob"], subject="Plain subject", status="Open", submit_date=NOW - 20 * H)
+    t(session, p["alice"], department="Finance", category="Others", subject="@SUM(A1:A9) hidden")
+    rows = export_rows(session, p["coord"], QueueFilters(sort="age"), now=NOW)
+    assert [r.number for r in rows] == [evil.ticket_number, plain.ticket_number]  # visibility and order kept
+    frame = export_frame(rows)
+    csv_text = exports.to_csv_bytes(frame).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv_text and "hidden" not in csv_text
+    book = openpyxl.load_workbook(io.BytesIO(exports.to_excel_bytes(frame, sheet_name="Queue")))
+    sheet = book["Queue"]
+    assert sheet.cell(row=2, column=2).value.startswith("'=HYPERLINK")
+    assert sheet.cell(row=2, column=2).data_type == "s"
