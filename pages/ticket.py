@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from portal import state
+from portal.canned_picker import canned_picker
 from smartsupport_core import attachments, ratings, tickets, workflow
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.models import Employee
@@ -192,6 +193,7 @@ with tab_conv:
     can_reply = allowed(user, Action.COMMENT_PUBLIC) and ticket.status not in ("Closed", "Rejected", "Withdrawn")
     if can_reply or allowed(user, Action.COMMENT_INTERNAL):
         st.subheader("Reply")
+        canned_picker(user, ticket_id, f"reply_{ticket_id}")  # staff: fill the reply from a template
         reply = st.text_area("Your reply", key=f"reply_{ticket_id}")
         internal = False
         if allowed(user, Action.COMMENT_INTERNAL):
