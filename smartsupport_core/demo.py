@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from . import demo_text as T
@@ -119,7 +119,7 @@ Echo = Callable[[str], Any]
 class DemoSummary:
     loaded: bool  # False: the demo data was already there, nothing changed
     tickets: int
-    employees: int
+    employees: int  # accounts with the Employee role
     seconds: float
     accounts: list[tuple[str, str, str]]  # (email, role, department)
     password: str | None  # None when the data was already there (password unknown)
@@ -187,7 +187,7 @@ def load_demo(
             conn.execute(text(f"ANALYZE {table}"))
         conn.commit()
         summary = DemoSummary(
-            True, tickets, len(world.requesters), time.perf_counter() - started, _account_list(session), password
+            True, tickets, _employee_count(session), time.perf_counter() - started, _account_list(session), password
         )
     say(f"demo data loaded: {tickets:,} tickets in {summary.seconds:.1f} s")
     _print_accounts(say, summary)
@@ -374,10 +374,16 @@ def _account_list(session: Session) -> list[tuple[str, str, str]]:
     return [found[e] for e in emails if e in found]
 
 
+def _employee_count(session: Session) -> int:
+    """Accounts with the Employee role (the demo employee included)."""
+    return session.scalar(select(func.count()).where(Employee.role == Role.EMPLOYEE.value)) or 0
+
+
 def _existing(session: Session, loaded_at: dt.datetime, started: float) -> DemoSummary:
     tickets = session.scalar(text("SELECT count(*) FROM core_ticket")) or 0
-    employees = session.scalar(text("SELECT count(*) FROM core_employee")) or 0
-    return DemoSummary(False, tickets, employees, time.perf_counter() - started, _account_list(session), None)
+    return DemoSummary(
+        False, tickets, _employee_count(session), time.perf_counter() - started, _account_list(session), None
+    )
 
 
 def _print_accounts(say: Echo, summary: DemoSummary) -> None:
@@ -386,7 +392,7 @@ def _print_accounts(say: Echo, summary: DemoSummary) -> None:
     say(f"{'e-mail':<42} {'role':<20} {'department':<18} password")
     for email, role, dept in summary.accounts:
         say(f"{email:<42} {role:<20} {dept:<18} {pw}")
-    say(f"... and about {EMPLOYEES} employees (firstname.lastname@example.com), same password.")
+    say(f"... and {summary.employees} employees (e.g. firstname.lastname@example.com), same password.")
 
 
 # --- tickets ----------------------------------------------------------------------------

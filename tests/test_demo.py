@@ -76,14 +76,14 @@ def loaded(db_url: str) -> Iterator[Engine]:
 def test_demo_twice_leaves_the_same_counts(clean_db: Engine) -> None:
     assert demo.database_is_empty(clean_db)
     first = demo.load_demo(clean_db, tickets=TICKETS, seed=7, employees=EMPLOYEES)
-    assert first.loaded
+    assert first.loaded and first.tickets == TICKETS and first.employees == EMPLOYEES + 1
     after_first = counts(clean_db)
     assert after_first["core_ticket"] == TICKETS
     assert not demo.database_is_empty(clean_db)
 
     lines: list[str] = []
     second = demo.load_demo(clean_db, tickets=TICKETS * 2, seed=8, password="Other#Pass99", echo=lines.append)
-    assert not second.loaded
+    assert not second.loaded and (second.tickets, second.employees) == (TICKETS, EMPLOYEES + 1)
     assert counts(clean_db) == after_first
     assert any("already loaded" in line for line in lines)
     # The rerun changed no password either.
