@@ -277,6 +277,11 @@ class Ticket(Base):
             postgresql_where=text("sla_response_met = false AND " + check_in("status", OPEN_STATUSES)),
         ),
         Index(
+            "idx_ticket_open_on_hold",
+            "sla_resolution_due_at",
+            postgresql_where=text("on_hold_since IS NOT NULL AND " + check_in("status", OPEN_STATUSES)),
+        ),
+        Index(
             "idx_ticket_search",
             # Written as PostgreSQL prints it back, so `alembic check` compares equal.
             text("to_tsvector('english', (subject || ' ') || description)"),

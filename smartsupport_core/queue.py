@@ -74,7 +74,7 @@ PAGE_SIZES = (25, 50, 100, 200)
 MAX_PAGE_SIZE = 200
 #: Totals above this are reported as "more than" (an exact count of a huge result is the
 #: slowest part of a page and nobody pages that far).
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 #: Workflow order of statuses and urgency order of priorities, for sorting (not alphabetical).
 STATUS_ORDER: tuple[str, ...] = tuple(s.value for s in TicketStatus)
@@ -216,8 +216,10 @@ def _sla_parts(now: dt.datetime, windows: Mapping[str, tuple[dt.timedelta, dt.ti
     is_open = Ticket.status.in_([s.value for s in OPEN_STATUSES])
     awaiting_response = Ticket.first_response_at.is_(None)
     not_held = Ticket.on_hold_since.is_(None)
+    # Each arm matches one partial index (migrations 0002/0003), so the "breached" filter is
+    # a BitmapOr of small index scans instead of a scan of every open ticket.
     breached_clock = or_(
-        Ticket.sla_response_met.is_(False),
+        Ticket.sla_response_met == False,  # noqa: E712 - "= false" matches the index predicate
         and_(awaiting_response, Ticket.sla_response_due_at < now_p),
         and_(not_held, Ticket.sla_resolution_due_at < now_p),
         and_(Ticket.on_hold_since.is_not(None), Ticket.sla_resolution_due_at < Ticket.on_hold_since),
@@ -309,6 +311,10 @@ def _conditions(actor: Employee, filters: QueueFilters, parts: _Parts) -> list[C
     return conds
 
 
+#: Sort keys that can be NULL (unassigned, no SLA): those go last in either direction.
+NULLS_LAST_KEYS = frozenset({"requester", "assignee", "sla"})
+
+
 def _order(filters: QueueFilters, parts: _Parts, requester: Any, assignee: Any) -> list[Any]:
     keys: dict[str, list[Any]] = {
         "number": [Ticket.ticket_number],
@@ -325,7 +331,12 @@ def _order(filters: QueueFilters, parts: _Parts, requester: Any, assignee: Any) 
     }
     # Age grows as submit_date falls: "age ascending" is "newest first".
     descending = (not filters.descending) if filters.sort == "age" else filters.descending
-    order = [k.desc().nulls_last() if descending else k.asc().nulls_last() for k in keys[filters.sort]]
+    if filters.sort in NULLS_LAST_KEYS:
+        order = [k.desc().nulls_last() if descending else k.asc().nulls_last() for k in keys[filters.sort]]
+    else:
+        # Plain ASC/DESC (PostgreSQL's default null placement) so a B-tree index on the
+        # column, read forwards or backwards, delivers the order and LIMIT stops early.
+        order = [k.desc() if descending else k.asc() for k in keys[filters.sort]]
     order.append(Ticket.id.desc() if descending else Ticket.id.asc())
     return order
 
