@@ -24,6 +24,9 @@ from smartsupport_core.vocab import Priority
 COST_COLUMNS = ["description", "quantity", "unit_cost"]
 #: Page state a caller may preset: the rows the cost-items editor starts from.
 COST_BASE_KEY = "submit_cost_items"
+#: The assistant's ticket suggestion (see pages/assistant.py), and its priority for this form.
+PREFILL_KEY = "ticket_prefill"
+PREFILL_PRIORITY_KEY = "submit_prefill_priority"
 
 st.title("Submit a ticket")
 user = state.current_user()
@@ -56,6 +59,22 @@ if not categories:
 by_name = {c.name: c for c in categories}
 slots: dict[str, Any] = {}
 
+# The assistant's "Create a ticket" leaves its suggestion here ({category, sub_category,
+# subject, description, priority}); it pre-fills the form once, for the requester to review.
+prefill = st.session_state.pop(PREFILL_KEY, None)
+if isinstance(prefill, dict):
+    chosen = by_name.get(str(prefill.get("category") or ""))
+    if chosen is not None:
+        st.session_state[k("category")] = chosen.name
+        if prefill.get("sub_category") in (chosen.sub_categories or []):
+            st.session_state[f"submit_{gen}_{chosen.id}_sub"] = prefill["sub_category"]
+    st.session_state[PREFILL_PRIORITY_KEY] = prefill.get("priority")
+    st.session_state[k("subject")] = str(prefill.get("subject") or "")[:200]
+    st.session_state[k("description")] = str(prefill.get("description") or "")
+    st.session_state["submit_prefilled"] = gen
+if st.session_state.get("submit_prefilled") == gen:
+    st.info("Pre-filled from your conversation with the assistant: check every field before submitting.")
+
 
 def error_slot(field: str) -> None:
     slots[field] = st.empty()
@@ -82,7 +101,7 @@ error_slot("subject")
 description = st.text_area("Description", key=k("description"), height=150)
 error_slot("description")
 priorities = [p.value for p in Priority]
-default_priority = category.default_priority or Priority.MEDIUM.value
+default_priority = st.session_state.get(PREFILL_PRIORITY_KEY) or category.default_priority or Priority.MEDIUM.value
 priority = st.selectbox(
     "Priority",
     priorities,
@@ -183,4 +202,5 @@ if st.button("Submit ticket", type="primary", key=k("submit")):
         st.session_state["submit_flash"] = (number, ticket_id)
         st.session_state["submit_gen"] = gen + 1
         st.session_state.pop(COST_BASE_KEY, None)
+        st.session_state.pop(PREFILL_PRIORITY_KEY, None)
         st.rerun()

@@ -16,10 +16,11 @@ import streamlit as st
 
 from portal import state
 from portal.canned_picker import canned_picker
-from smartsupport_core import attachments, ratings, tickets, workflow
+from smartsupport_core import assistant, attachments, ratings, tickets, workflow
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.models import Employee
 from smartsupport_core.policy import Action, allowed, is_staff
+from smartsupport_core.providers import get_provider
 from smartsupport_core.settings import get_settings
 from smartsupport_core.ticket_forms import CATEGORY_COLUMNS
 from smartsupport_core.vocab import OPEN_STATUSES, Priority, status_label
@@ -170,6 +171,17 @@ if ticket.status in ratings.RATEABLE_STATUSES:
         if given.comment:
             st.text(given.comment)
 
+
+def suggest_reply(tid: int) -> None:
+    """Put the assistant's draft in the reply box (a callback: it runs before the box is drawn)."""
+    try:
+        with state.session() as s:
+            me = s.get(Employee, user.id)
+            st.session_state[f"reply_{tid}"] = assistant.suggest_reply(s, me, tid)
+    except DomainError as exc:
+        st.session_state[f"suggest_error_{tid}"] = str(exc)
+
+
 tab_conv, tab_details, tab_timeline = st.tabs(["Conversation", "Details and files", "Timeline and SLA"])
 
 with tab_conv:
@@ -194,6 +206,22 @@ with tab_conv:
     if can_reply or allowed(user, Action.COMMENT_INTERNAL):
         st.subheader("Reply")
         canned_picker(user, ticket_id, f"reply_{ticket_id}")  # staff: fill the reply from a template
+        if staff and can_reply:
+            generative = get_provider().generative
+            st.button(
+                "Suggest reply",
+                icon=":material/auto_awesome:",
+                key=f"suggest_{ticket_id}",
+                on_click=suggest_reply,
+                args=(ticket_id,),
+                disabled=not generative,
+                help="Draft a public reply from the ticket, its public thread and matching help articles; "
+                "edit it before sending."
+                if generative
+                else "Needs a language model (SMARTSUPPORT_AI_BASE_URL / SMARTSUPPORT_AI_MODEL); none is configured.",
+            )
+            if problem := st.session_state.pop(f"suggest_error_{ticket_id}", None):
+                st.error(problem)
         reply = st.text_area("Your reply", key=f"reply_{ticket_id}")
         internal = False
         if allowed(user, Action.COMMENT_INTERNAL):

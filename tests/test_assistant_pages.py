@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
+from smartsupport_core import settings as core_settings
 from smartsupport_core.kb_seed import load_articles
-from smartsupport_core.models import AuditLog, ChatMessage, HelpArticle, TicketCategory
+from smartsupport_core.models import AuditLog, ChatMessage, HelpArticle, TicketCategory, TicketComment
 from smartsupport_core.vocab import Role
-from tests.factories import make_employee
+from tests.chat_server import ChatServer
+from tests.factories import make_employee, make_ticket
 
 APP = Path(__file__).resolve().parent.parent / "portal" / "app.py"
 
@@ -65,15 +67,31 @@ def test_chat_shows_the_rate_limit_message(session, employee):
     assert session.scalar(select(func.count()).select_from(ChatMessage)) == 20
 
 
-def test_create_a_ticket_puts_a_valid_suggestion_in_session_state(session, employee):
+def test_create_a_ticket_prefills_the_submit_page(session, employee):
+    other = make_employee(session)
+    for i in range(2):
+        make_ticket(
+            session,
+            other,
+            subject=f"Printer offline on the 2nd floor {i}",
+            description="The floor printer shows offline and nothing prints.",
+            sub_category="Printer/Scanner Setup or Issue",
+        )
+    session.commit()
     at = _open(employee, "assistant.py")
     at.chat_input[0].set_value("The printer on the 2nd floor shows offline").run()
     at.button(key="assistant_create_ticket").click().run()
     assert not at.exception
-    prefill = at.session_state["ticket_prefill"]
-    assert set(prefill) == {"subject", "description", "category", "sub_category", "priority"}
-    assert prefill["category"] in set(session.scalars(select(TicketCategory.name)))
-    assert prefill["subject"] == "The printer on the 2nd floor shows offline"
+    # now on the submit page, pre-filled once for review
+    assert at.title[0].value == "Submit a ticket"
+    assert "ticket_prefill" not in at.session_state  # consumed
+    assert at.selectbox(key="submit_0_category").value == "IT Support"
+    it = session.scalar(select(TicketCategory).where(TicketCategory.name == "IT Support"))
+    assert at.selectbox(key=f"submit_0_{it.id}_sub").value == "Printer/Scanner Setup or Issue"
+    assert at.selectbox(key=f"submit_0_{it.id}_priority").value == "Medium"
+    assert at.text_input(key="submit_0_subject").value == "The printer on the 2nd floor shows offline"
+    assert at.text_area(key="submit_0_description").value == "The printer on the 2nd floor shows offline"
+    assert any("Pre-filled from your conversation" in i.value for i in at.info)
 
 
 def test_clear_history(session, employee):
@@ -148,3 +166,39 @@ def test_articles_admin_is_not_reachable_for_employees(session, employee):
     at = _app(employee)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("../pages/articles_admin.py")
+
+
+def _ticket_page(user, ticket_id: int) -> AppTest:
+    at = _app(user)
+    at.switch_page("../pages/ticket.py")
+    at.query_params["id"] = str(ticket_id)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_suggest_reply_fills_the_reply_box_for_staff(session, monkeypatch):
+    requester = make_employee(session, first_name="Liza")
+    coord = make_employee(session, role=Role.COORDINATOR, department="IT Department")
+    ticket = make_ticket(session, requester, subject="VPN does not connect", description="Gateway not responding.")
+    session.add(TicketComment(ticket_id=ticket.id, user_id=coord.id, comment="SECRET-NOTE", is_internal=True))
+    session.commit()
+    # no language model configured: the button is there but disabled
+    at = _ticket_page(coord, ticket.id)
+    assert at.button(key=f"suggest_{ticket.id}").disabled
+    with ChatServer("reply", "Hi Liza, please switch networks and try GlobalProtect again.") as server:
+        monkeypatch.setenv("SMARTSUPPORT_AI_BASE_URL", server.base_url)
+        monkeypatch.setenv("SMARTSUPPORT_AI_MODEL", "stub")
+        core_settings.configure(None)
+        try:
+            at = _ticket_page(coord, ticket.id)
+            at.button(key=f"suggest_{ticket.id}").click().run()
+            assert not at.exception
+            assert at.text_area(key=f"reply_{ticket.id}").value.startswith("Hi Liza, please switch networks")
+            assert "SECRET-NOTE" not in server.seen_text()
+            # the requester never gets the button
+            at = _ticket_page(requester, ticket.id)
+            assert not [b for b in at.button if b.key == f"suggest_{ticket.id}"]
+        finally:
+            monkeypatch.delenv("SMARTSUPPORT_AI_BASE_URL")
+            core_settings.configure(None)
