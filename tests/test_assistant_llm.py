@@ -104,7 +104,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def provider(llama_server: str) -> OpenAICompatibleProvider:
     # A 135M model on two shared cores: generous time-out and short answers.
-    return OpenAICompatibleProvider(model="smollm2", base_url=llama_server, timeout=120, max_tokens=120)
+    return OpenAICompatibleProvider(model="smollm2", base_url=llama_server, timeout=120, max_tokens=64)
 
 
 def test_streaming_chat_end_to_end(session, provider):
@@ -123,7 +123,9 @@ def test_streaming_chat_end_to_end(session, provider):
     assert [m.role for m in stored] == ["user", "assistant"] and msg.sources
 
 
-def test_structured_ticket_suggestion_end_to_end(session, provider):
+def test_structured_ticket_suggestion_end_to_end(session, llama_server):
+    # the JSON object needs room: a truncated object would fall back to similar tickets
+    provider = OpenAICompatibleProvider(model="smollm2", base_url=llama_server, timeout=120, max_tokens=200)
     emp = make_employee(session)
     convo = [
         {"role": "user", "content": "The printer on the 2nd floor (PRN-2F-01) prints blank pages since this morning."},
