@@ -33,6 +33,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
+DB_PASSWORD = "e2e-db-pw-" + secrets.token_hex(8)
+
+
 @pytest.fixture(scope="session")
 def smtp_sink() -> Iterator[SmtpSink]:
     sink = SmtpSink().start()
@@ -48,7 +51,10 @@ def portal_secret() -> str:
 
 @pytest.fixture(scope="session")
 def portal(db_url: str, smtp_sink: SmtpSink, portal_secret: str, tmp_path_factory) -> Iterator[Portal]:
-    url = create_throwaway_database(db_url)
+    from sqlalchemy.engine import make_url
+
+    # a password in the URL (ignored by the trust-auth test server) so tests can check it never shows up in logs
+    url = make_url(create_throwaway_database(db_url)).set(password=DB_PASSWORD).render_as_string(hide_password=False)
     data_dir: Path = tmp_path_factory.mktemp("portal-data")
     from tests.e2e.harness import ARTIFACTS, free_port
 
@@ -115,3 +121,34 @@ def new_page(browser, request) -> Iterator[Callable[[], object]]:
 @pytest.fixture
 def shots(request) -> Shots:
     return Shots(request.node.name)
+
+
+@pytest.fixture(scope="session")
+def admin_account(portal: Portal) -> dict[str, str]:
+    """The first System Admin, made the way an operator does: `smartsupport create-admin`."""
+    account = {"email": "admin@e2e.example.com", "password": "Adm1n#" + secrets.token_hex(6)}
+    done = portal.cli(
+        "create-admin",
+        "--email",
+        account["email"],
+        "--company-id",
+        "MA9001",
+        "--first-name",
+        "Ada",
+        "--last-name",
+        "Admin",
+        env={"SMARTSUPPORT_ADMIN_PASSWORD": account["password"]},
+    )
+    assert done.returncode == 0, done.stderr
+    return account
+
+
+@pytest.fixture(scope="session")
+def portal_db(portal: Portal):
+    """A session factory on the portal's own database (to arrange and to check rows)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    engine = create_engine(portal.env["SMARTSUPPORT_DATABASE_URL"])
+    yield sessionmaker(bind=engine, expire_on_commit=False)
+    engine.dispose()

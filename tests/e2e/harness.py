@@ -284,9 +284,13 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     `notRunning`, then wait for it to come back.
     """
     with contextlib.suppress(Exception):  # the run was already over (or never needed): fine
-        page.wait_for_selector("[data-testid='stApp']:not([data-test-script-state='notRunning'])", timeout=700)
-    page.wait_for_selector(APP_IDLE, timeout=timeout)
-    page.wait_for_timeout(150)  # let the last delta paint
+        page.wait_for_selector("[data-testid='stApp']:not([data-test-script-state='notRunning'])", timeout=1500)
+    deadline = time.monotonic() + timeout / 1000
+    while True:  # idle, and still idle a moment later (`st.rerun` chains a second run)
+        page.wait_for_selector(APP_IDLE, timeout=max(1000, (deadline - time.monotonic()) * 1000))
+        page.wait_for_timeout(300)
+        if page.locator(APP_IDLE).count() or time.monotonic() > deadline:
+            break
 
 
 class Shots:
@@ -356,3 +360,88 @@ class PrivatePostgres:
             with contextlib.suppress(Exception):
                 self.server.cleanup()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- driving the portal
+
+
+def key_locator(page, key: str):
+    """The element Streamlit rendered for the widget with `key` (its `st-key-<key>` class)."""
+    return page.locator(f".st-key-{re.sub(r'[^a-zA-Z0-9_-]', '-', key.strip())}")
+
+
+def goto(page, portal: Portal, path: str = "") -> None:
+    page.goto(f"{portal.url}/{path.lstrip('/')}")
+    wait_idle(page)
+
+
+def fill(page, key: str, value: str) -> None:
+    box = key_locator(page, key).locator("input, textarea").first
+    box.fill(value)
+    box.press("Tab")  # commit the value (Streamlit reads text inputs on blur)
+
+
+def choose(page, key: str, option: str) -> None:
+    """Pick `option` in the selectbox with `key`."""
+    key_locator(page, key).get_by_role("combobox").first.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    wait_idle(page)
+
+
+def click_button(page, name: str, *, key: str | None = None) -> None:
+    scope = key_locator(page, key) if key else page
+    scope.get_by_role("button", name=name, exact=True).first.click()
+    wait_idle(page)
+
+
+def sign_in(page, portal: Portal, email: str, password: str, *, remember: bool = False) -> None:
+    goto(page, portal, "sign-in")
+    fill(page, "sign_in_email", email)
+    fill(page, "sign_in_password", password)
+    if remember:
+        key_locator(page, "sign_in_remember").locator("label").first.click()
+    click_button(page, "Sign in")
+
+    def outcome() -> str | None:
+        if "Signed in as" in main_text(page):
+            return "in"
+        if page.locator("[data-testid='stMain'] [data-testid='stAlert']").count():
+            return "refused"
+        return None
+
+    if wait_until(outcome, 30, "the sign-in outcome") == "in":
+        # the session cookie is written by the run after sign-in; a later page.goto (a new
+        # Streamlit session) is signed in only once the browser has it
+        wait_until(
+            lambda: any(c["name"] == "smartsupport_session" for c in page.context.cookies()), 30, "the session cookie"
+        )
+    wait_idle(page)
+
+
+def nav(page, path: str) -> None:
+    """Open a page through the sidebar (same Streamlit session), as a person would."""
+    page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']").first.click()
+    wait_idle(page)
+
+
+def sign_out(page) -> None:
+    click_button(page, "Sign out", key="sign_out")
+
+
+def main_text(page) -> str:
+    """The text of the page's main area (not the sidebar)."""
+    return page.locator("[data-testid='stMain']").inner_text()
+
+
+def expect_text(page, text: str, timeout: float = 30) -> str:
+    """Wait until the main area shows `text` (a loaded machine may start a rerun late)."""
+    try:
+        wait_until(lambda: text in main_text(page), timeout, f"{text!r} on {page.url}", interval=0.3)
+    except AssertionError as exc:
+        failures = ARTIFACTS / "e2e" / "failures"
+        failures.mkdir(parents=True, exist_ok=True)
+        shot = failures / f"{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:6]}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        raise AssertionError(f"{exc}\nscreenshot: {shot}\npage text:\n{main_text(page)[:1500]}") from None
+    wait_idle(page)
+    return main_text(page)
