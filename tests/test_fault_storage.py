@@ -1,0 +1,85 @@
+"""A disk error while an attachment is stored leaves neither a row nor a file.
+
+The disk fails at each point of `attachments.save_attachment` in turn (creating the file,
+writing it, syncing it, renaming it into place) during a real submission with two files;
+after the caller's rollback there is no ticket, no attachment row and no file at all.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from smartsupport_core import attachments, tickets
+from smartsupport_core import settings as core_settings
+from smartsupport_core.models import Ticket, TicketAttachment
+from tests.factories import make_employee
+from tests.ticket_helpers import IT_DATA, PDF, PNG
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SMARTSUPPORT_DATA_DIR", str(tmp_path))
+    core_settings.configure(None)
+    yield tmp_path
+    core_settings.configure(None)
+
+
+def _disk_full(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _break_open(monkeypatch):
+    real_open = builtins.open
+
+    def failing_open(file, mode="r", *args, **kwargs):
+        if "x" in mode or "w" in mode:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", failing_open)
+
+
+def _break_write_after_some(monkeypatch):
+    """The second file's write fails (the first file was already written and placed)."""
+    real_fsync = os.fsync
+    calls = {"n": 0}
+
+    def fsync(fd):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.EIO, "Input/output error")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(attachments.os, "fsync", fsync)
+
+
+FAILURES = {
+    "create": _break_open,
+    "sync": lambda mp: mp.setattr(attachments.os, "fsync", _disk_full),
+    "second file": _break_write_after_some,
+    "rename": lambda mp: mp.setattr(attachments.os, "replace", _disk_full),
+}
+
+
+@pytest.mark.parametrize("where", list(FAILURES))
+def test_disk_error_leaves_no_row_and_no_file(
+    session: Session, data_root: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    requester = make_employee(session, department="Sales")
+    session.commit()
+    FAILURES[where](monkeypatch)
+    with pytest.raises(OSError):
+        tickets.submit_ticket(session, requester, IT_DATA, [("screen.png", PNG), ("invoice.pdf", PDF)])
+    session.rollback()  # what every caller does with an exception
+    monkeypatch.undo()
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 0
+    assert session.scalar(select(func.count()).select_from(TicketAttachment)) == 0
+    left = [p for p in data_root.rglob("*") if p.is_file() and p.name != "secret_key"]
+    assert left == [], f"files left behind after a {where} failure: {left}"
