@@ -327,6 +327,11 @@ def purge_expired(session: Session, employee_id: int | None = None) -> int:
     return session.execute(stmt).rowcount or 0
 
 
+def purge_expired_job(session: Session, now: dt.datetime) -> str:
+    """The worker's daily `chat_retention` job: every user's expired chat messages."""
+    return f"{purge_expired(session)} expired chat message(s) deleted"
+
+
 def history(session: Session, actor: Employee, *, limit: int = 200) -> list[ChatMessage]:
     """The actor's own conversation within the retention period, oldest first."""
     require(actor, Action.USE_ASSISTANT)

@@ -101,6 +101,12 @@ _BUILTIN = (
         lazy("smartsupport_core.reporting", "send_weekly_sla_summary"),
         "e-mail each department head the weekly SLA summary (issue 7)",
     ),
+    PeriodicJob(
+        "chat_retention",
+        dt.timedelta(days=1),
+        lazy("smartsupport_core.assistant", "purge_expired_job"),
+        "delete assistant conversations older than SMARTSUPPORT_CHAT_RETENTION_DAYS (issue 8)",
+    ),
 )
 for _job in _BUILTIN:
     register(_job)

@@ -421,3 +421,22 @@ def test_scrub_keeps_dates_and_removes_personal_data():
     assert "2026-03-04" in out
     for gone in ("Maria", "Santos", "0917", "maria@x.ph", "TKT2026000123", "MA0042"):
         assert gone not in out
+
+
+def test_retention_job_purges_every_users_expired_messages(session, clean_db, people):
+    from smartsupport_core import jobs
+
+    alice, bob, _ = people
+    now = session.scalar(select(func.now()))
+    for who in (alice, bob):
+        session.add(
+            ChatMessage(employee_id=who.id, role="user", content="old", created_at=now - dt.timedelta(days=100))
+        )
+        session.add(
+            ChatMessage(employee_id=who.id, role="user", content="recent", created_at=now - dt.timedelta(days=1))
+        )
+    session.commit()
+    result = jobs.run_job_if_due(clean_db, jobs.REGISTRY["chat_retention"], dt.datetime.now(dt.UTC))
+    assert result.outcome == "ran" and result.detail.startswith("2 expired")
+    session.expire_all()
+    assert sorted(session.scalars(select(ChatMessage.content))) == ["recent", "recent"]
