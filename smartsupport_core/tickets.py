@@ -209,6 +209,7 @@ def submit_ticket(
         sla_hold_minutes=0.0,
     )
     sla.start_clocks(session, ticket, at)
+    admins = notifications.active_admins(session)  # read before the counter row is locked
     ticket.ticket_number = next_ticket_number(session, at)  # late: the counter row stays locked briefly
     session.add(ticket)
     session.flush()
@@ -237,7 +238,7 @@ def submit_ticket(
     notifications.queue_many(
         session,
         "ticket_awaiting_approval",
-        notifications.active_admins(session),
+        admins,
         data=_data(
             ticket,
             None,
