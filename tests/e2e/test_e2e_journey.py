@@ -1,7 +1,8 @@
 """The journey of one request through the whole product, in a real browser.
 
 An employee registers; the admin approves the account; the employee signs in (and is
-remembered by a cookie signed with the configured secret) ... Each step is a function;
+remembered by a cookie signed with the configured secret); the employee submits an Asset
+Check Out request with a PNG attachment (routed to the Asset Department). Each step is a function;
 `test_journey` runs them in order against one portal, saving a screenshot per step under
 test-artifacts/e2e/test_journey/.
 """
@@ -19,7 +20,10 @@ from tests.e2e.harness import (
     expect_text,
     fill,
     goto,
+    key_locator,
+    nav,
     sign_in,
+    wait_idle,
     wait_until,
 )
 
@@ -109,7 +113,57 @@ def step_employee_signs_in_and_is_remembered(j: Journey) -> None:
     again.close()
 
 
-STEPS = [step_employee_registers, step_admin_approves, step_employee_signs_in_and_is_remembered]
+ATTACHMENT = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64  # content-sniffed as PNG
+
+
+def _category_id(j: Journey, name: str) -> int:
+    from smartsupport_core.models import TicketCategory
+
+    with j.db() as s:
+        return s.query(TicketCategory.id).filter(TicketCategory.name == name).scalar()
+
+
+def step_employee_submits_asset_request_with_attachment(j: Journey) -> None:
+    import datetime as dt
+
+    page = j.page("employee")
+    nav(page, "submit")
+    choose(page, "submit_0_category", "Asset Check Out")
+    cid = _category_id(j, "Asset Check Out")
+    choose(page, f"submit_0_{cid}_sub", "Laptop")
+    fill(page, "submit_0_subject", "Borrow a laptop for the Cebu roadshow")
+    fill(page, "submit_0_description", "I need a second laptop for the three-day roadshow in Cebu next month.")
+    fill(page, f"submit_0_{cid}_asset_name", "ThinkPad T14")
+    fill(page, f"submit_0_{cid}_serial_number", "PF-3K9Q2")
+    choose(page, f"submit_0_{cid}_location", "Main Office 2nd Floor")
+    date_box = key_locator(page, f"submit_0_{cid}_expected_return_date").locator("input").first
+    date_box.fill((dt.date.today() + dt.timedelta(days=21)).isoformat())
+    date_box.press("Enter")
+    wait_idle(page)
+    key_locator(page, "submit_0_files").locator("input[type=file]").set_input_files(
+        files=[{"name": "laptop-photo.png", "mimeType": "image/png", "buffer": ATTACHMENT}]
+    )
+    wait_idle(page)
+    click_button(page, "Submit ticket")
+    text = expect_text(page, "was submitted")
+    j.shot("employee", "submitted")
+    from smartsupport_core.models import Ticket, TicketAttachment
+
+    with j.db() as s:
+        ticket = s.query(Ticket).filter(Ticket.employee_id == j.employee["id"]).one()
+        j.ticket = {"id": ticket.id, "number": ticket.ticket_number}
+        files = s.query(TicketAttachment.file_name).filter(TicketAttachment.ticket_id == ticket.id).all()
+    assert ticket.ticket_number in text
+    assert files == [("laptop-photo.png",)]
+    assert ticket.category == "Asset Check Out" and ticket.department == "Asset Department"
+
+
+STEPS = [
+    step_employee_registers,
+    step_admin_approves,
+    step_employee_signs_in_and_is_remembered,
+    step_employee_submits_asset_request_with_attachment,
+]
 
 
 def test_journey(portal, portal_db, smtp_sink, shots, new_page, admin_account, portal_secret):
