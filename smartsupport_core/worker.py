@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, bindparam, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from . import jobs as periodic
@@ -332,11 +333,23 @@ class Worker:
         """The worker loop. `once`: run the due jobs, send everything due now, return."""
         total = WorkerStats()
         if not self.settings.smtp_configured:
-            self.echo(f"{NOT_CONFIGURED} ({self.queued_count()} queued)")
+            try:
+                waiting = f" ({self.queued_count()} queued)"
+            except DBAPIError:
+                waiting = ""
+            self.echo(NOT_CONFIGURED + waiting)
         while not self.stopping:
-            total.jobs.extend(self.run_jobs(force=once))
-            if self.settings.smtp_configured:
-                total.add(self.drain())
+            try:
+                total.jobs.extend(self.run_jobs(force=once))
+                if self.settings.smtp_configured:
+                    total.add(self.drain())
+            except DBAPIError as exc:
+                if once:
+                    raise
+                # The database is away (restart, fail-over): keep the process, try again later.
+                # Rows this worker had claimed come back when their lease ends.
+                self.echo(f"database unavailable ({type(exc.orig).__name__}); retrying in "
+                          f"{self.config.poll_interval:g} s")
             if once:
                 break
             self.stop_event.wait(self.config.poll_interval)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from smartsupport_core import notifications
@@ -367,3 +368,26 @@ def test_muted_flag_reaches_the_outbox_rows(session: Session):
     assert session.scalar(select(func.count()).select_from(EmailNotification)) == sum(
         1 for s in TEMPLATES.values() if s.essential
     )
+
+
+def test_worker_survives_an_unreachable_database_and_stops_on_request(db_url: str):
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    dead = create_engine(make_url(db_url).set(host="127.0.0.1", port=free_port()), pool_pre_ping=True)
+    said: list[str] = []
+    worker = Worker(dead, smtp_settings(free_port()), config=WorkerConfig(poll_interval=0.05, jobs_every=0),
+                    echo=said.append)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    deadline = dt.datetime.now() + dt.timedelta(seconds=30)
+    while sum("database unavailable" in line for line in said) < 2 and dt.datetime.now() < deadline:
+        threading.Event().wait(0.05)
+    worker.request_stop()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert sum("database unavailable" in line for line in said) >= 2  # kept trying, did not crash
+    once = Worker(dead, smtp_settings(free_port()), config=WorkerConfig(), echo=said.append)
+    with pytest.raises(DBAPIError):
+        once.run(once=True)  # --once reports the failure (exit code != 0)
+    dead.dispose()
