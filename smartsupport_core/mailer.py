@@ -25,6 +25,11 @@ from .settings import Settings
 
 DEFAULT_FROM = "SmartSupport <no-reply@localhost>"
 
+#: 5xx replies about *our* session, not the message (530 authentication/STARTTLS required,
+#: 534 app password required, 535 bad credentials, 538 encryption required): a settings
+#: problem, so the message is retried rather than failed — fixing the settings delivers it.
+SETTINGS_CODES = frozenset({530, 534, 535, 538})
+
 
 class DeliveryError(Exception):
     """A message could not be delivered; `str()` is what the outbox shows."""
@@ -104,6 +109,8 @@ def classify(exc: BaseException) -> DeliveryError:
     if isinstance(exc, smtplib.SMTPResponseException):
         kind = "sender refused" if isinstance(exc, smtplib.SMTPSenderRefused) else "server replied"
         text = f"{kind}: {_reply_text(exc.smtp_code, exc.smtp_error)}"
+        if exc.smtp_code in SETTINGS_CODES:
+            return TemporaryFailure(f"{text} (check the SMTP login/STARTTLS settings)")
         return PermanentFailure(text) if 500 <= exc.smtp_code < 600 else TemporaryFailure(text)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return TemporaryFailure(f"SMTP server disconnected: {exc}")

@@ -391,3 +391,20 @@ def test_worker_survives_an_unreachable_database_and_stops_on_request(db_url: st
     with pytest.raises(DBAPIError):
         once.run(once=True)  # --once reports the failure (exit code != 0)
     dead.dispose()
+
+
+def test_error_classes():
+    import smtplib
+
+    from smartsupport_core.mailer import PermanentFailure, TemporaryFailure, classify
+
+    assert isinstance(classify(smtplib.SMTPRecipientsRefused({"a@x": (550, b"no such user")})), PermanentFailure)
+    assert isinstance(classify(smtplib.SMTPRecipientsRefused({"a@x": (451, b"later")})), TemporaryFailure)
+    assert isinstance(classify(smtplib.SMTPDataError(554, b"spam")), PermanentFailure)
+    assert isinstance(classify(smtplib.SMTPDataError(452, b"full")), TemporaryFailure)
+    needs_login = classify(smtplib.SMTPSenderRefused(530, b"5.7.0 Authentication Required", "a@x"))
+    assert isinstance(needs_login, TemporaryFailure) and "check the SMTP login" in str(needs_login)
+    assert isinstance(classify(smtplib.SMTPAuthenticationError(535, b"bad")), TemporaryFailure)
+    assert isinstance(classify(smtplib.SMTPServerDisconnected("gone")), TemporaryFailure)
+    assert isinstance(classify(ConnectionRefusedError(111, "refused")), TemporaryFailure)
+    assert isinstance(classify(TimeoutError("slow")), TemporaryFailure)
