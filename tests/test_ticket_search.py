@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session
 
@@ -43,3 +45,23 @@ def test_search_ranks_and_uses_the_index(session: Session, people: People, clock
     compiled = stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
     plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN {compiled}")))
     assert "idx_ticket_search" in plan
+
+
+def test_common_words_rank_among_the_newest_matches(
+    session: Session, people: People, clock: Clock, monkeypatch
+) -> None:
+    """Ranking is bounded to the newest SEARCH_CANDIDATES matches (fast for common words)."""
+    old_strong = ticket_in(session, people.requester, TicketStatus.OPEN, subject="Scanner scanner scanner",
+                           description="Scanner scanner is broken, the scanner again.")  # fmt: skip
+    newer = [
+        ticket_in(session, people.requester, TicketStatus.OPEN, subject=f"Scanner issue {i}",
+                  description="One mention of the device here.")
+        for i in range(3)
+    ]
+    for i, t in enumerate(newer):
+        t.submit_date = old_strong.submit_date + dt.timedelta(minutes=i + 1)
+    session.flush()
+    monkeypatch.setattr(tickets, "SEARCH_CANDIDATES", 3)
+    assert {t.id for t in tickets.search_tickets(session, people.requester, "scanner")} == {t.id for t in newer}
+    monkeypatch.setattr(tickets, "SEARCH_CANDIDATES", 1000)
+    assert tickets.search_tickets(session, people.requester, "scanner")[0].id == old_strong.id
