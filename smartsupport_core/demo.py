@@ -56,6 +56,7 @@ from .demo_tickets import (
     day_weights,
 )
 from .errors import Conflict, ValidationError
+from .kb_seed import load_articles
 from .models import Department, Employee, JobRun, TicketCategory, TicketCounter
 from .numbering import format_number, reserve_block, ticket_year
 from .passwords import hash_password
@@ -177,6 +178,7 @@ def load_demo(
         now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         say(f"creating demo accounts ({employees} employees) ...")
         world = _accounts(session, password, seed, now, employees)
+        load_articles(session)  # the help centre's ~30 articles (idempotent by title)
         if tickets:
             _check_categories(world)
             say(f"generating {tickets:,} tickets over the last {days} days ...")

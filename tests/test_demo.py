@@ -386,3 +386,12 @@ def test_a_load_larger_than_a_years_numbers_is_spread_over_more_days(
     per_year = Counter(n[3:7] for n in numbers)
     assert len(per_year) >= 2 and max(per_year.values()) <= 60
     assert all(v <= 60 for v in counters.values())
+
+
+def test_demo_includes_the_help_centre_articles(loaded: Engine) -> None:
+    from smartsupport_core.kb_seed import ARTICLES
+    from smartsupport_core.models import HelpArticle
+
+    with Session(loaded) as s:
+        titles = set(s.scalars(select(HelpArticle.title).where(HelpArticle.is_published.is_(True))))
+    assert titles == {a["title"] for a in ARTICLES} and len(titles) >= 25
