@@ -339,9 +339,25 @@ def open_download(session: Session, actor: Employee, token: str, *, now: float |
 
 
 def can_preview(row: TicketAttachment, content: bytes) -> bool:
-    """Inline only for raster images whose bytes really are that image."""
+    """Inline only for raster images whose bytes really are that image.
+
+    The magic bytes are not enough: a truncated or corrupt file with a valid PNG header
+    makes `st.image` raise, and the whole ticket page (actions included) fails to render
+    for everyone who opens it. Such a file stays downloadable, just not previewed.
+    """
     kind = _MIME_TO_KIND.get(row.file_type or "")
-    return kind in PREVIEWABLE and sniff(content) == kind
+    return kind in PREVIEWABLE and sniff(content) == kind and _decodes(content)
+
+
+def _decodes(content: bytes) -> bool:
+    from PIL import Image  # a Streamlit dependency; imported here: only previews need it
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+    except Exception:  # any decoder failure means "do not preview"
+        return False
+    return True
 
 
 def preview_content(session: Session, actor: Employee, attachment_id: int) -> bytes | None:

@@ -208,3 +208,6 @@ def test_preview_needs_matching_content() -> None:
     assert not attachments.can_preview(row, b"<svg onload=alert(1)>")
     assert not attachments.can_preview(TicketAttachment(file_type="image/svg+xml"), b"<svg/>")
     assert not attachments.can_preview(TicketAttachment(file_type="application/pdf"), PDF)
+    # a valid PNG signature with a corrupt body: st.image would raise and break the page
+    assert attachments.sniff(PNG[:16] + b"\x00" * 64) == "png"
+    assert not attachments.can_preview(row, PNG[:16] + b"\x00" * 64)
