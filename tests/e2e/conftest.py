@@ -102,7 +102,7 @@ def new_page(browser, request) -> Iterator[Callable[[], object]]:
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, **context_args)
         contexts.append(ctx)
         page = ctx.new_page()
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(60_000)
 
         def on_dialog(dialog) -> None:
             dialogs.append(f"{dialog.type}: {dialog.message}")

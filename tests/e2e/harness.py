@@ -277,7 +277,7 @@ class Portal:
 # --------------------------------------------------------------------------- the browser
 
 
-def wait_idle(page, timeout: float = 30_000) -> None:
+def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished the script run the last action started.
 
     A rerun starts a few milliseconds after the click, so first give it a moment to leave
@@ -300,7 +300,7 @@ class Shots:
         self.dir = ARTIFACTS / "e2e" / re.sub(r"[^A-Za-z0-9_.-]", "_", test_name)
         self.dir.mkdir(parents=True, exist_ok=True)
         for old in self.dir.glob("*.png"):
-            old.unlink()
+            old.unlink(missing_ok=True)
         self.n = 0
 
     def __call__(self, page, step: str) -> Path:
@@ -381,10 +381,24 @@ def fill(page, key: str, value: str) -> None:
     box.press("Tab")  # commit the value (Streamlit reads text inputs on blur)
 
 
-def choose(page, key: str, option: str) -> None:
-    """Pick `option` in the selectbox with `key`."""
-    key_locator(page, key).get_by_role("combobox").first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+def choose(page, key: str, option: str, timeout: float = 60) -> None:
+    """Pick `option` in the selectbox with `key`.
+
+    Retried: on a loaded machine a late rerun may redraw the widget and close its list
+    between the click that opens it and the click on the option.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        wait_idle(page)
+        try:
+            key_locator(page, key).get_by_role("combobox").first.click(timeout=15_000)
+            page.get_by_role("option", name=option, exact=True).first.click(timeout=10_000)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            with contextlib.suppress(Exception):
+                page.keyboard.press("Escape")
     wait_idle(page)
 
 
@@ -433,7 +447,7 @@ def main_text(page) -> str:
     return page.locator("[data-testid='stMain']").inner_text()
 
 
-def expect_text(page, text: str, timeout: float = 30) -> str:
+def expect_text(page, text: str, timeout: float = 60) -> str:
     """Wait until the main area shows `text` (a loaded machine may start a rerun late)."""
     try:
         wait_until(lambda: text in main_text(page), timeout, f"{text!r} on {page.url}", interval=0.3)
