@@ -36,6 +36,7 @@ from typing import Any
 from . import demo_text as T
 from . import sla, workflow
 from .seed import CHECK_IN_ISSUES
+from .ticket_forms import CATEGORY_COLUMNS
 from .vocab import LOCATIONS, Priority, SlaClock, TicketStatus
 
 S = TicketStatus
@@ -47,23 +48,6 @@ AUTO_CLOSE_NOTE = f"Closed automatically {workflow.REOPEN_DAYS} days after resol
 # Plain strings: enum attribute access is measurable at a million tickets.
 NEW, OPEN, IN_PROGRESS, ON_HOLD = S.NEW.value, S.OPEN.value, S.IN_PROGRESS.value, S.ON_HOLD.value
 RESOLVED, CLOSED, REJECTED, WITHDRAWN = S.RESOLVED.value, S.CLOSED.value, S.REJECTED.value, S.WITHDRAWN.value
-
-#: Spec columns a category field may fill directly; anything else goes into dynamic_data.
-SPEC_FIELDS = frozenset(
-    {
-        "asset_name",
-        "serial_number",
-        "location",
-        "expected_return_date",
-        "issue_type",
-        "other_issue",
-        "performance_start_date",
-        "performance_end_date",
-        "approved_by",
-        "cost_items",
-        "requested_budget",
-    }
-)
 
 #: COPY column lists (the order of the tuples built below).
 TICKET_COLUMNS = (
@@ -373,7 +357,7 @@ def generic(rnd: random.Random, cat: CategoryPlan, sub: str | None, submit: dt.d
         value = _field_value(rnd, f, submit, out)
         if value is None:
             continue
-        if name in SPEC_FIELDS:
+        if name in CATEGORY_COLUMNS:
             out[name] = value
         else:
             dynamic[name] = value.isoformat() if isinstance(value, dt.date) else value
