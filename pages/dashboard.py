@@ -10,6 +10,7 @@ to their detail pages. Every table can be exported (formula-safe CSV / Excel).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pandas as pd
@@ -167,12 +168,24 @@ def picked_point(event: Any) -> dict[str, Any] | None:
     return points[0] if points else None
 
 
-def on_pick(event: Any, resolve) -> None:
-    """Remember the clicked bar/cell as (dimension, value) for the drill-down below."""
+def by_customdata(point: dict[str, Any]) -> tuple[str, str] | None:
+    """Bars carry their drill-down target as `customdata` = [dimension, value]."""
+    return tuple(point["customdata"]) if point.get("customdata") else None  # type: ignore[return-value]
+
+
+def drill_chart(fig: go.Figure, key: str, resolve=by_customdata) -> None:
+    """Draw a clickable chart; a newly clicked bar/cell becomes the drill-down target.
+
+    Streamlit keeps a chart's selection across reruns, so only a selection that differs from
+    the one already handled counts: otherwise "Clear" would be undone by the next rerun.
+    """
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key)
     point = picked_point(event)
-    if point is None:
+    seen = json.dumps(point, sort_keys=True, default=str)
+    if st.session_state.get(f"{key}_handled") == seen:
         return
-    target = resolve(point)
+    st.session_state[f"{key}_handled"] = seen
+    target = resolve(point) if point is not None else None
     if target is not None:
         st.session_state["dash_drill"] = target
 
@@ -202,8 +215,7 @@ with tab_trend:
         yaxis_title="Tickets",
         height=360,
     )
-    ev = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="chart_trend")
-    on_pick(ev, lambda p: tuple(p["customdata"]) if p.get("customdata") else None)
+    drill_chart(fig, "chart_trend")
     left, right = st.columns(2)
     times = go.Figure()
     for col, name, dash in (
@@ -253,8 +265,7 @@ with tab_break:
     bd = data.breakdowns[dim]
     bar = go.Figure(go.Bar(x=bd["label"], y=bd[metric], customdata=[[dim, k] for k in bd["key"]]))
     bar.update_layout(title=f"{DIMENSION_LABELS[dim]}: {metric.replace('_', ' ')}", height=360)
-    ev = st.plotly_chart(bar, on_select="rerun", selection_mode="points", key="chart_breakdown")
-    on_pick(ev, lambda p: tuple(p["customdata"]) if p.get("customdata") else None)
+    drill_chart(bar, "chart_breakdown")
     st.dataframe(
         hours_col(bd.drop(columns="key"), ["response_p50", "resolution_p50"]),
         hide_index=True,
@@ -294,8 +305,7 @@ with tab_dist:
     hfig.update_layout(
         barmode="group", title="Resolved tickets by resolution time", xaxis_title="SLA-clock time", height=340
     )
-    ev = st.plotly_chart(hfig, on_select="rerun", selection_mode="points", key="chart_hist")
-    on_pick(ev, lambda p: tuple(p["customdata"]) if p.get("customdata") else None)
+    drill_chart(hfig, "chart_hist")
     st.dataframe(dist, hide_index=True)
     export_buttons(dist, "resolution_quantiles")
 
@@ -311,8 +321,7 @@ with tab_backlog:
             customdata=[["backlog", f"{status}|{b}"] for b in part["bucket"]],
         )
     bfig.update_layout(barmode="stack", title="Open tickets now by age and status", xaxis_title="Age", height=360)
-    ev = st.plotly_chart(bfig, on_select="rerun", selection_mode="points", key="chart_backlog")
-    on_pick(ev, lambda p: tuple(p["customdata"]) if p.get("customdata") else None)
+    drill_chart(bfig, "chart_backlog")
     matrix = bl.pivot_table(index="status", columns="age", values="tickets", sort=False).reset_index()
     st.dataframe(matrix, hide_index=True)
     export_buttons(matrix, "backlog")
@@ -336,7 +345,6 @@ with tab_heat:
         yaxis={"autorange": "reversed"},
         height=360,
     )
-    ev = st.plotly_chart(heat, on_select="rerun", selection_mode="points", key="chart_heat")
 
     def heat_cell(p: dict[str, Any]) -> tuple[str, str] | None:
         try:
@@ -344,7 +352,7 @@ with tab_heat:
         except (KeyError, ValueError, TypeError):
             return None
 
-    on_pick(ev, heat_cell)
+    drill_chart(heat, "chart_heat", heat_cell)
     export_buttons(hm, "arrivals")
 
 # --- Breached / due soon -----------------------------------------------------------------
