@@ -29,28 +29,37 @@ try:
 except Exception:  # AppTest and bare mode have no request context
     set_request_info(None, None)
 
-auth.restore()  # a remembered cookie or SSO identity, re-checked in the database
-user = state.current_user()
-auth.sync_cookie()
-if user is not None:
-    auth.sidebar(user)
 
-sections: OrderedDict[str, list] = OrderedDict()
-for spec in PAGES:
-    if user is None:
-        visible = spec.public
-    else:
-        visible = not spec.visitors_only and (spec.needs is None or allowed(user, spec.needs))
-    if not visible:
-        continue
-    page = st.Page(
-        str(ROOT / "pages" / spec.file),
-        title=spec.title,
-        icon=spec.icon,
-        url_path=spec.url_path,
-        default=spec.default,
-    )
-    sections.setdefault(spec.section, []).append(page)
+def main() -> None:
+    auth.restore()  # a remembered cookie or SSO identity, re-checked in the database
+    user = state.current_user()
+    auth.sync_cookie()
+    if user is not None:
+        auth.sidebar(user)
 
-nav = st.navigation(dict(sections))
-nav.run()
+    sections: OrderedDict[str, list] = OrderedDict()
+    for spec in PAGES:
+        if user is None:
+            visible = spec.public
+        else:
+            visible = not spec.visitors_only and (spec.needs is None or allowed(user, spec.needs))
+        if not visible:
+            continue
+        page = st.Page(
+            str(ROOT / "pages" / spec.file),
+            title=spec.title,
+            icon=spec.icon,
+            url_path=spec.url_path,
+            default=spec.default,
+        )
+        sections.setdefault(spec.section, []).append(page)
+
+    nav = st.navigation(dict(sections))
+    nav.run()
+
+
+try:
+    main()
+except Exception as exc:  # only the database being unreachable is handled here
+    if not state.database_unreachable(exc):
+        raise

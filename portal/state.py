@@ -7,14 +7,21 @@ database, so a suspended, deactivated or signed-out-everywhere account is droppe
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from smartsupport_core import settings as core_settings
-from smartsupport_core.db import get_engine
+from smartsupport_core.db import get_engine, is_unreachable
 from smartsupport_core.models import Employee
 from smartsupport_core.policy import is_active_account
+
+DB_UNREACHABLE_MESSAGE = "The database is not reachable right now; try again in a moment."
+RETRY_KEY = "db_unreachable_retry"
+
+log = logging.getLogger("smartsupport.portal")
 
 
 def _secrets() -> dict[str, object]:
@@ -57,3 +64,24 @@ def current_user() -> Employee | None:
 def sign_in(user: Employee) -> None:
     st.session_state["user_id"] = user.id
     st.session_state["session_version"] = user.session_version
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Handle an error of a script run: True when it was the database being unreachable
+    (down, restarting, connection cut), after showing a plain message and a "Try again"
+    button instead of a stack trace; False for any other error (the caller re-raises it).
+
+    The engine's pool is emptied so that the next run opens fresh connections (`pool_pre_ping`
+    would find the dead ones too, one by one); the signed-in session is kept, so the next
+    action after the server is back works as before.
+    """
+    if not is_unreachable(exc):
+        return False
+    log.warning("database unreachable: %s", exc.__class__.__name__, exc_info=exc)
+    try:
+        engine().dispose()
+    except Exception:  # the engine itself could not be made (its server is the one that is down)
+        log.debug("engine not disposed", exc_info=True)
+    st.error(DB_UNREACHABLE_MESSAGE, icon=":material/cloud_off:")
+    st.button("Try again", key=RETRY_KEY, icon=":material/refresh:")  # a click is a rerun
+    return True

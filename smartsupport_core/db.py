@@ -87,6 +87,33 @@ def _out_of_range_is_bad_input(ctx) -> None:
     raise ValidationError({re.sub(r"_\d+$", "", str(key)) or "number": OUT_OF_RANGE_MESSAGE})
 
 
+#: SQLSTATE prefixes of a server that is gone or not accepting work for now: connection
+#: exceptions (08...), shutdown/crash/starting up (57P01-57P05), too many connections (53300).
+_UNREACHABLE_SQLSTATES = ("08", "57P", "53300")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True when `exc` says the database cannot be reached right now (down, restarting, the
+    connection cut), as opposed to a bad statement or bad data: the caller may say "try again
+    in a moment", and the pool reconnects (`pool_pre_ping`) once the server is back."""
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:  # the error, or what it wraps
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        orig = current.orig if isinstance(current, sa_exc.DBAPIError) else current
+        if isinstance(orig, psycopg.OperationalError):
+            sqlstate = getattr(orig, "sqlstate", None)
+            if sqlstate is None or sqlstate.startswith(_UNREACHABLE_SQLSTATES):
+                return True  # no SQLSTATE: the client could not connect or lost the connection
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def to_sqlalchemy_url(url: str) -> str:
     """Accept `postgresql://` / `postgres://` URLs too; we always drive psycopg 3."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
