@@ -13,28 +13,17 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from smartsupport_core.queue import SLA_LABELS, QueueRow
+from smartsupport_core.queue import COLUMNS, SLA_LABELS, QueueRow
 from smartsupport_core.queue_edits import KEEP, RowEdit
 
 UNASSIGNED = "— unassigned —"
 EDITABLE = ("status", "priority", "assignee")
 #: The ticket detail page (its url_path in portal/nav.py), opened from the grid.
 TICKET_URL = "ticket?id={id}"
-GRID_COLUMNS = (
-    "open",
-    "number",
-    "subject",
-    "requester",
-    "department",
-    "category",
-    "priority",
-    "status",
-    "assignee",
-    "age",
-    "sla",
-    "due",
-    "version",
-)
+_AFTER_SLA = COLUMNS.index("sla") + 1
+#: The queue's sortable columns (`queue.COLUMNS`, one list for sorting and the grid) plus the
+#: link that opens a ticket, first, and the SLA due time right after the SLA state.
+GRID_COLUMNS = ("open", *COLUMNS[:_AFTER_SLA], "due", *COLUMNS[_AFTER_SLA:])
 
 
 def staff_label(staff_id: int, name: str, department: str) -> str:

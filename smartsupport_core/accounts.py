@@ -66,6 +66,8 @@ __all__ = [
 ]
 
 TABLE = Employee.__tablename__
+#: The registration fields an account is made from (role, status and password are set apart).
+ACCOUNT_FIELDS = ("first_name", "middle_name", "last_name", "suffix", "email", "company_id", "department")
 
 # --- Validation rules and their messages (data-architecture.md, "Data Validation Rules") ----
 
@@ -226,6 +228,20 @@ def _insert(session: Session, emp: Employee) -> None:
         raise
 
 
+def _new_account(session: Session, clean: Mapping[str, Any], role: Role, status: AccountStatus) -> Employee:
+    """Insert an account from validated registration data with the given role and status."""
+    emp = Employee(
+        **{name: clean[name] for name in ACCOUNT_FIELDS},
+        role=role.value,
+        status=status.value,
+        password=hash_password(clean["password"]),
+        is_active=True,
+        session_version=1,
+    )
+    _insert(session, emp)
+    return emp
+
+
 def register(session: Session, data: Mapping[str, Any]) -> Employee:
     """Self-registration: a new `Pending` Employee; every active admin is notified.
 
@@ -233,21 +249,7 @@ def register(session: Session, data: Mapping[str, Any]) -> Employee:
     password, password_confirm. Role and status are never taken from input.
     """
     clean = validate_registration(session, data)
-    emp = Employee(
-        first_name=clean["first_name"],
-        middle_name=clean["middle_name"],
-        last_name=clean["last_name"],
-        suffix=clean["suffix"],
-        email=clean["email"],
-        company_id=clean["company_id"],
-        department=clean["department"],
-        role=Role.EMPLOYEE.value,
-        status=AccountStatus.PENDING.value,
-        password=hash_password(clean["password"]),
-        is_active=True,
-        session_version=1,
-    )
-    _insert(session, emp)
+    emp = _new_account(session, clean, Role.EMPLOYEE, AccountStatus.PENDING)
     audit.record(session, emp, TABLE, emp.id, AuditAction.CREATE, None, _snapshot(emp))
     notifications.queue_many(
         session,
@@ -268,21 +270,7 @@ def register(session: Session, data: Mapping[str, Any]) -> Employee:
 def create_admin(session: Session, data: Mapping[str, Any]) -> Employee:
     """The operator's `create-admin`: same validation as registration, then Approved admin."""
     clean = validate_registration(session, {**data, "password_confirm": data.get("password")})
-    emp = Employee(
-        first_name=clean["first_name"],
-        middle_name=clean["middle_name"],
-        last_name=clean["last_name"],
-        suffix=clean["suffix"],
-        email=clean["email"],
-        company_id=clean["company_id"],
-        department=clean["department"],
-        role=Role.ADMIN.value,
-        status=AccountStatus.APPROVED.value,
-        password=hash_password(clean["password"]),
-        is_active=True,
-        session_version=1,
-    )
-    _insert(session, emp)
+    emp = _new_account(session, clean, Role.ADMIN, AccountStatus.APPROVED)
     audit.record(session, None, TABLE, emp.id, AuditAction.CREATE, None, _snapshot(emp))
     return emp
 
@@ -408,6 +396,16 @@ def _notify_changed(session: Session, actor: Employee, emp: Employee, change: st
     )
 
 
+def _change_field(session: Session, actor: Employee, emp: Employee, field: str, value: str) -> Employee:
+    """Set one field of an account (role, department), audit it and tell the account holder."""
+    old = getattr(emp, field)
+    setattr(emp, field, value)
+    audit.record(session, actor, TABLE, emp.id, AuditAction.UPDATE, {field: old}, {field: value})
+    _notify_changed(session, actor, emp, f"your {field} is now {value} (was {old})")
+    session.flush()
+    return emp
+
+
 def change_role(session: Session, actor: Employee, employee_id: int, role: str) -> Employee:
     """Give an account another role; demoting the last active admin is refused."""
     require(actor, Action.MANAGE_ACCOUNTS)
@@ -418,12 +416,7 @@ def change_role(session: Session, actor: Employee, employee_id: int, role: str) 
         return emp
     if role != Role.ADMIN.value:
         _guard_last_admin(session, emp, "demoted")
-    old = {"role": emp.role}
-    emp.role = role
-    audit.record(session, actor, TABLE, emp.id, AuditAction.UPDATE, old, {"role": role})
-    _notify_changed(session, actor, emp, f"your role is now {role} (was {old['role']})")
-    session.flush()
-    return emp
+    return _change_field(session, actor, emp, "role", role)
 
 
 def change_department(session: Session, actor: Employee, employee_id: int, department: str) -> Employee:
@@ -436,12 +429,7 @@ def change_department(session: Session, actor: Employee, employee_id: int, depar
     emp = _target(session, employee_id)
     if emp.department == department:
         return emp
-    old = {"department": emp.department}
-    emp.department = department
-    audit.record(session, actor, TABLE, emp.id, AuditAction.UPDATE, old, {"department": department})
-    _notify_changed(session, actor, emp, f"your department is now {department} (was {old['department']})")
-    session.flush()
-    return emp
+    return _change_field(session, actor, emp, "department", department)
 
 
 def deactivate_account(session: Session, actor: Employee, employee_id: int) -> Employee:

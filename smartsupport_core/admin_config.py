@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -55,6 +55,9 @@ RESERVED_FIELD_NAMES = frozenset(
     }
 )
 FIELD_KEYS = ("name", "label", "type", "required", "options", "max_length", "not_past", "after", "required_if")
+#: The configuration rows that `_create` / `_update` handle, and their names in messages.
+_Row = TypeVar("_Row", Department, TicketCategory)
+_LABELS: dict[type, str] = {Department: "Department", TicketCategory: "Category"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -83,28 +86,43 @@ def list_departments(session: Session, actor: Employee, *, active_only: bool = F
     return list(session.scalars(stmt))
 
 
-def _clean_department(session: Session, data: Mapping[str, Any], current: Department | None) -> dict[str, Any]:
-    errors: dict[str, str] = {}
+def _clean_name_and_description(
+    session: Session,
+    model: type[_Row],
+    fields: Sequence[str],
+    data: Mapping[str, Any],
+    current: _Row | None,
+    errors: dict[str, str],
+) -> dict[str, Any]:
+    """The checks departments and categories share: no unknown field, a unique name (needed
+    when creating), a short description. Messages go into `errors`; returns the clean values."""
+    noun = _LABELS[model].lower()
     clean: dict[str, Any] = {}
-    unknown = set(data) - set(DEPARTMENT_FIELDS)
+    unknown = set(data) - set(fields)
     if unknown:
-        errors["__all__"] = f"unknown department fields: {', '.join(sorted(unknown))}"
+        errors["__all__"] = f"unknown {noun} fields: {', '.join(sorted(unknown))}"
     if "name" in data or current is None:
         name = _text(data.get("name"))
         if not name:
-            errors["name"] = "a department needs a name"
+            errors["name"] = f"a {noun} needs a name"
         elif len(name) > NAME_MAX:
             errors["name"] = f"at most {NAME_MAX} characters"
         else:
-            clash = session.scalars(select(Department).where(func.lower(Department.name) == name.lower())).first()
+            clash = session.scalars(select(model).where(func.lower(model.name) == name.lower())).first()
             if clash is not None and clash is not current:
-                errors["name"] = f"a department named '{clash.name}' already exists"
+                errors["name"] = f"a {noun} named '{clash.name}' already exists"
         clean["name"] = name
     if "description" in data:
         desc = _text(data["description"])
         if len(desc) > DESCRIPTION_MAX:
             errors["description"] = f"at most {DESCRIPTION_MAX} characters"
         clean["description"] = desc or None
+    return clean
+
+
+def _clean_department(session: Session, data: Mapping[str, Any], current: Department | None) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    clean = _clean_name_and_description(session, Department, DEPARTMENT_FIELDS, data, current, errors)
     if "head_email" in data:
         email = _text(data["head_email"]).lower()
         if email and (len(email) > 254 or not EMAIL_RE.match(email)):
@@ -130,30 +148,51 @@ def _clean_department(session: Session, data: Mapping[str, Any], current: Depart
     return clean
 
 
-def create_department(session: Session, actor: Employee, data: Mapping[str, Any]) -> Department:
+#: A validator of a configuration row: (session, input, the row or None when new) -> clean values.
+_Cleaner = Callable[[Session, Mapping[str, Any], Any], dict[str, Any]]
+
+
+def _create(session: Session, actor: Employee, model: type[_Row], data: Mapping[str, Any], clean: _Cleaner) -> _Row:
+    """Insert a configuration row from the values `clean` accepts and audit its creation."""
     _require(actor)
-    clean = _clean_department(session, data, None)
-    dept = Department(**clean)
-    session.add(dept)
+    values = clean(session, data, None)
+    row = model(**values)
+    session.add(row)
     session.flush()
-    audit.record(session, actor, "core_department", dept.id, AuditAction.CREATE, None, clean)
-    return dept
+    audit.record(session, actor, model.__tablename__, row.id, AuditAction.CREATE, None, values)
+    return row
+
+
+def _update(
+    session: Session,
+    actor: Employee,
+    model: type[_Row],
+    row_id: int,
+    data: Mapping[str, Any],
+    clean: _Cleaner,
+) -> _Row:
+    """Apply the cleaned changes to one configuration row; audit only what really changed."""
+    _require(actor)
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"{_LABELS[model]} {row_id} was not found.")
+    values = clean(session, data, row)
+    old, new = audit.changes(row, list(values), values)
+    if new:
+        for key, value in new.items():
+            setattr(row, key, value)
+        session.flush()
+        audit.record(session, actor, model.__tablename__, row.id, AuditAction.UPDATE, old, new)
+    return row
+
+
+def create_department(session: Session, actor: Employee, data: Mapping[str, Any]) -> Department:
+    return _create(session, actor, Department, data, _clean_department)
 
 
 def update_department(session: Session, actor: Employee, department_id: int, data: Mapping[str, Any]) -> Department:
     """Rename, re-describe, set the head e-mail, (de)activate."""
-    _require(actor)
-    dept = session.get(Department, department_id)
-    if dept is None:
-        raise NotFound(f"Department {department_id} was not found.")
-    clean = _clean_department(session, data, dept)
-    old, new = audit.changes(dept, list(clean), clean)
-    if new:
-        for key, value in new.items():
-            setattr(dept, key, value)
-        session.flush()
-        audit.record(session, actor, "core_department", dept.id, AuditAction.UPDATE, old, new)
-    return dept
+    return _update(session, actor, Department, department_id, data, _clean_department)
 
 
 # --- categories ----------------------------------------------------------------------------
@@ -308,29 +347,8 @@ def table_from_fields(fields: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
 
 def _clean_category(session: Session, data: Mapping[str, Any], current: TicketCategory | None) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    unknown = set(data) - set(CATEGORY_FIELDS)
-    if unknown:
-        errors["__all__"] = f"unknown category fields: {', '.join(sorted(unknown))}"
+    clean = _clean_name_and_description(session, TicketCategory, CATEGORY_FIELDS, data, current, errors)
     creating = current is None
-    if "name" in data or creating:
-        name = _text(data.get("name"))
-        if not name:
-            errors["name"] = "a category needs a name"
-        elif len(name) > NAME_MAX:
-            errors["name"] = f"at most {NAME_MAX} characters"
-        else:
-            clash = session.scalars(
-                select(TicketCategory).where(func.lower(TicketCategory.name) == name.lower())
-            ).first()
-            if clash is not None and clash is not current:
-                errors["name"] = f"a category named '{clash.name}' already exists"
-        clean["name"] = name
-    if "description" in data:
-        desc = _text(data["description"])
-        if len(desc) > DESCRIPTION_MAX:
-            errors["description"] = f"at most {DESCRIPTION_MAX} characters"
-        clean["description"] = desc or None
     if "default_priority" in data or creating:
         prio = _text(data.get("default_priority")) or Priority.MEDIUM.value
         if prio not in {p.value for p in Priority}:
@@ -370,28 +388,11 @@ def _clean_category(session: Session, data: Mapping[str, Any], current: TicketCa
 
 
 def create_category(session: Session, actor: Employee, data: Mapping[str, Any]) -> TicketCategory:
-    _require(actor)
-    clean = _clean_category(session, data, None)
-    cat = TicketCategory(**clean)
-    session.add(cat)
-    session.flush()
-    audit.record(session, actor, "core_ticketcategory", cat.id, AuditAction.CREATE, None, clean)
-    return cat
+    return _create(session, actor, TicketCategory, data, _clean_category)
 
 
 def update_category(session: Session, actor: Employee, category_id: int, data: Mapping[str, Any]) -> TicketCategory:
-    _require(actor)
-    cat = session.get(TicketCategory, category_id)
-    if cat is None:
-        raise NotFound(f"Category {category_id} was not found.")
-    clean = _clean_category(session, data, cat)
-    old, new = audit.changes(cat, list(clean), clean)
-    if new:
-        for key, value in new.items():
-            setattr(cat, key, value)
-        session.flush()
-        audit.record(session, actor, "core_ticketcategory", cat.id, AuditAction.UPDATE, old, new)
-    return cat
+    return _update(session, actor, TicketCategory, category_id, data, _clean_category)
 
 
 # --- SLA targets, business calendar, holidays ----------------------------------------------

@@ -42,6 +42,19 @@ def t(session, requester, **kw):
     return make_ticket(session, requester, **kw)
 
 
+def answered(session, requester, status: str, responded_ago: dt.timedelta, **kw):
+    """A Low ticket answered within its response target: only the resolution clock matters."""
+    return t(
+        session,
+        requester,
+        status=status,
+        priority="Low",
+        first_response_at=NOW - responded_ago,
+        sla_response_met=True,
+        **kw,
+    )
+
+
 def test_visibility_is_always_applied(session: Session, people: dict) -> None:
     p = people
     it = t(session, p["alice"], subject="IT one")
@@ -124,49 +137,15 @@ def test_sla_states(session: Session, people: dict) -> None:
         sla_response_due_at=NOW - 3 * H,
         sla_resolution_due_at=NOW + 48 * H,
     )
-    late_resolution = t(
-        session,
-        alice,
-        status="In Progress",
-        priority="Low",
-        first_response_at=NOW - 9 * H,
-        sla_response_met=True,
-        sla_resolution_due_at=NOW - 1 * H,
-    )
+    late_resolution = answered(session, alice, "In Progress", 9 * H, sla_resolution_due_at=NOW - 1 * H)
     crit_risk = t(
         session, alice, status="Open", priority="Critical", sla_response_due_at=NOW + dt.timedelta(minutes=10)
     )
     crit_ok = t(session, alice, status="Open", priority="Critical", sla_response_due_at=NOW + dt.timedelta(minutes=20))
-    low_risk = t(
-        session,
-        alice,
-        status="In Progress",
-        priority="Low",
-        first_response_at=NOW - H,
-        sla_response_met=True,
-        sla_resolution_due_at=NOW + 3 * H,
-    )
+    low_risk = answered(session, alice, "In Progress", H, sla_resolution_due_at=NOW + 3 * H)
     # On hold: the resolution clock stopped before it ran out -> not breached, not at risk.
-    held = t(
-        session,
-        alice,
-        status="On Hold",
-        priority="Low",
-        first_response_at=NOW - 20 * H,
-        sla_response_met=True,
-        on_hold_since=NOW - 5 * H,
-        sla_resolution_due_at=NOW - H,
-    )
-    held_late = t(
-        session,
-        alice,
-        status="On Hold",
-        priority="Low",
-        first_response_at=NOW - 20 * H,
-        sla_response_met=True,
-        on_hold_since=NOW - H,
-        sla_resolution_due_at=NOW - 2 * H,
-    )
+    held = answered(session, alice, "On Hold", 20 * H, on_hold_since=NOW - 5 * H, sla_resolution_due_at=NOW - H)
+    held_late = answered(session, alice, "On Hold", 20 * H, on_hold_since=NOW - H, sla_resolution_due_at=NOW - 2 * H)
     no_clock = t(session, alice, status="New")
     closed_late = t(session, alice, status="Closed", sla_response_met=False, sla_response_due_at=NOW - 50 * H)
 

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.orm import Session
 
+from smartsupport_core import admin_config
 from smartsupport_core.errors import DomainError
 from smartsupport_core.models import Base
 from smartsupport_core.vocab import Priority, Role, TicketStatus
@@ -285,21 +286,9 @@ def test_workflow_calls_refuse_only_with_domain_errors(
 
 @FUZZ
 @given(
-    dept=st.dictionaries(st.sampled_from(["name", "description", "head_email", "is_active"]) | any_text, json_value),
+    dept=st.dictionaries(st.sampled_from(list(admin_config.DEPARTMENT_FIELDS)) | any_text, json_value),
     cat=st.dictionaries(
-        st.sampled_from(
-            [
-                "name",
-                "description",
-                "default_priority",
-                "assigned_department",
-                "sub_categories",
-                "auto_assign",
-                "required_fields",
-                "is_active",
-            ]
-        )
-        | any_text,
+        st.sampled_from(list(admin_config.CATEGORY_FIELDS)) | any_text,
         json_value
         | st.lists(
             st.dictionaries(
@@ -323,8 +312,6 @@ def test_workflow_calls_refuse_only_with_domain_errors(
 def test_admin_config_refuses_only_with_domain_errors(
     session, actors, who, dept, cat, priority, minutes, clocks, holiday
 ):
-    from smartsupport_core import admin_config
-
     actor = actors[who]
     only_domain_errors(session, lambda: admin_config.create_department(session, actor, dept))
     only_domain_errors(session, lambda: admin_config.update_department(session, actor, 1, dept))
