@@ -100,6 +100,11 @@ if not shown:
     st.stop()
 
 labels = {e.id: f"{e.full_name} <{e.email}> ({e.status}{'' if e.is_active else ', deactivated'})" for e in shown}
+# The browser shows (and sends back) the label it was last sent for the chosen account; after an
+# action changed its status that label is stale, so the chosen account is sent again with its
+# label of now (assigning the key before the widget is drawn makes Streamlit send the value).
+if st.session_state.get("accounts_chosen") in labels:
+    st.session_state["accounts_chosen"] = st.session_state["accounts_chosen"]
 chosen_id = st.selectbox("Manage account", list(labels), format_func=labels.__getitem__, key="accounts_chosen")
 chosen = next(e for e in shown if e.id == chosen_id)
 

@@ -344,3 +344,23 @@ def test_sso_identity_of_suspended_account_is_told_why(session: Session, monkeyp
     at.switch_page("../pages/sign_in.py").run()
     assert "user_id" not in at.session_state
     assert "Your account is suspended." in texts(at)
+
+
+def test_manage_account_label_shows_new_status_right_after_approval(session: Session) -> None:
+    """The browser keeps the label it was sent; the page must send the chosen account again
+    (with its new status) or the label says "(Pending)" and, sent back, no longer matches."""
+    admin = make_employee(session, role=Role.ADMIN, department="IT Department")
+    pending = make_employee(session, first_name="Nina", email="nina@example.com", status="Pending")
+    session.commit()
+    at = as_user(app(), admin)
+    at.run()
+    at.switch_page("../pages/accounts_admin.py").run()
+    at.selectbox(key="accounts_chosen").select(pending.id).run()
+    assert f"{pending.full_name} <nina@example.com> (Pending)" in at.selectbox(key="accounts_chosen").options
+    at.button(key="m_approve").click().run()
+    assert not at.exception
+    assert fresh(session, pending).status == "Approved"
+    chosen = at.selectbox(key="accounts_chosen")
+    assert chosen.value == pending.id
+    assert chosen.proto.set_value, "the browser is not told the chosen account's new label"
+    assert chosen.proto.raw_value == f"{pending.full_name} <nina@example.com> (Approved)"
