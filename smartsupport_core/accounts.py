@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, notifications
+from . import audit, file_cleanup, notifications
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .login import (
     authenticate,
@@ -599,12 +599,16 @@ def update_profile(
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{emp.id}-{secrets.token_hex(8)}.{kind}"
         (folder / name).write_bytes(image)
+        file_cleanup.remove_unless_committed(session, folder / name)  # no orphan after a rollback
         new["image"] = f"{AVATAR_DIR}/{name}"
     elif remove_image:
         new["image"] = None
     old_vals, new_vals = audit.changes(emp, [*names, "image"], new)
     if not new_vals:
         return emp
+    previous = avatar_path(emp) if "image" in new_vals else None
+    if previous is not None:  # the replaced picture goes once the change is committed, never before
+        file_cleanup.remove_once_committed(session, previous)
     for key, value in new_vals.items():
         setattr(emp, key, value)
     audit.record(session, emp, TABLE, emp.id, AuditAction.UPDATE, old_vals, new_vals)

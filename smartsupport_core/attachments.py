@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, file_cleanup
 from .errors import NotFound, PermissionDenied, ValidationError
 from .models import Employee, Ticket, TicketAttachment
 from .policy import Action, require, visible_ticket
@@ -190,31 +190,6 @@ def check_uploads(files: Sequence[tuple[str, bytes]], *, field: str = "attachmen
 
 # --- storage with cleanup on failure -------------------------------------------------------
 
-_PENDING = "smartsupport_pending_files"
-
-
-def _register_cleanup(session: Session) -> list[Path]:
-    """Files written in this session's transaction; removed unless the transaction commits."""
-    pending = session.info.get(_PENDING)
-    if pending is None:
-        pending = session.info[_PENDING] = []
-
-        @event.listens_for(session, "after_commit")
-        def _committed(sess: Session) -> None:
-            sess.info.get(_PENDING, []).clear()
-
-        @event.listens_for(session, "after_transaction_end")
-        def _ended(sess: Session, transaction: SessionTransaction) -> None:
-            if transaction.parent is not None:
-                return
-            files = sess.info.get(_PENDING, [])
-            for path in files:
-                path.unlink(missing_ok=True)
-            files.clear()
-
-    return pending
-
-
 def store_path(stored: str) -> Path:
     return get_settings().attachments_dir / stored
 
@@ -228,7 +203,6 @@ def save_attachment(session: Session, actor: Employee, ticket: Ticket, name: str
     stored = f"{uuid.uuid4().hex}.{kind.extension}"
     final = directory / stored
     temp = directory / f".tmp-{uuid.uuid4().hex}"
-    pending = _register_cleanup(session)
     try:
         with open(temp, "xb") as fh:
             fh.write(content)
@@ -245,7 +219,7 @@ def save_attachment(session: Session, actor: Employee, ticket: Ticket, name: str
         )
         session.add(row)
         session.flush()
-        pending.append(final)
+        file_cleanup.remove_unless_committed(session, final)
         os.replace(temp, final)
         audit.record(
             session,

@@ -388,6 +388,39 @@ def test_update_profile_names_and_image(session: Session, data_dir) -> None:
     assert emp.image is None
 
 
+NAMES = {"first_name": "Anna", "last_name": "Cruz"}
+
+
+def test_new_avatar_removes_the_old_file_once_committed(session: Session, data_dir) -> None:
+    emp = make_employee(session)
+    accounts.update_profile(session, emp, NAMES, image=png_bytes())
+    session.commit()
+    old = accounts.avatar_path(emp)
+    accounts.update_profile(session, emp, NAMES, image=jpeg_bytes())
+    new = accounts.avatar_path(emp)
+    assert old.is_file(), "the old picture must stay until the change is committed"
+    session.commit()
+    assert not old.exists() and new.read_bytes() == jpeg_bytes()
+    accounts.update_profile(session, emp, NAMES, remove_image=True)
+    assert new.is_file()
+    session.commit()
+    assert not new.exists()
+
+
+def test_avatar_change_rolled_back_keeps_the_old_file_and_leaves_no_new_one(session: Session, data_dir) -> None:
+    emp = make_employee(session)
+    accounts.update_profile(session, emp, NAMES, image=png_bytes())
+    session.commit()
+    old = accounts.avatar_path(emp)
+    files_before = set(old.parent.iterdir())
+    accounts.update_profile(session, emp, NAMES, image=jpeg_bytes())
+    new = accounts.avatar_path(emp)
+    session.rollback()
+    session.refresh(emp)
+    assert accounts.avatar_path(emp) == old and old.read_bytes() == png_bytes()
+    assert not new.exists() and set(old.parent.iterdir()) == files_before
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
