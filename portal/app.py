@@ -1,13 +1,14 @@
 """Portal entry point: `streamlit run portal/app.py` (or `smartsupport run`).
 
-Builds the page list for the signed-in role from `portal.nav.PAGES` and runs
-`st.navigation`; it lives outside `pages/` so Streamlit's legacy auto-discovery stays off.
+Builds the page list for the signed-in role from `portal.nav.PAGES` (grouped in its
+`SECTIONS`) and runs `st.navigation`; it lives outside `pages/` so Streamlit's legacy
+auto-discovery stays off. A database that cannot be reached shows a plain message and a
+"Try again" button, not a stack trace (`state.database_unreachable`).
 """
 
 from __future__ import annotations
 
 import sys
-from collections import OrderedDict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,9 +18,8 @@ if str(ROOT) not in sys.path:  # `streamlit run portal/app.py` from anywhere
 import streamlit as st  # noqa: E402
 
 from portal import auth, state  # noqa: E402
-from portal.nav import PAGES  # noqa: E402
+from portal.nav import sections_for as nav_sections  # noqa: E402
 from smartsupport_core.audit import set_request_info  # noqa: E402
-from smartsupport_core.policy import allowed  # noqa: E402
 
 st.set_page_config(page_title="SmartSupport", page_icon=":material/support_agent:", layout="wide")
 
@@ -37,24 +37,20 @@ def main() -> None:
     if user is not None:
         auth.sidebar(user)
 
-    sections: OrderedDict[str, list] = OrderedDict()
-    for spec in PAGES:
-        if user is None:
-            visible = spec.public
-        else:
-            visible = not spec.visitors_only and (spec.needs is None or allowed(user, spec.needs))
-        if not visible:
-            continue
-        page = st.Page(
-            str(ROOT / "pages" / spec.file),
-            title=spec.title,
-            icon=spec.icon,
-            url_path=spec.url_path,
-            default=spec.default,
-        )
-        sections.setdefault(spec.section, []).append(page)
-
-    nav = st.navigation(dict(sections))
+    sections = {
+        name: [
+            st.Page(
+                str(ROOT / "pages" / spec.file),
+                title=spec.title,
+                icon=spec.icon,
+                url_path=spec.url_path,
+                default=spec.default,
+            )
+            for spec in specs
+        ]
+        for name, specs in nav_sections(user).items()
+    }
+    nav = st.navigation(sections, expanded=True)  # every page in view, no "View more"
     nav.run()
 
 

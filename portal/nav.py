@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from smartsupport_core.policy import Action
+from smartsupport_core.models import Employee
+from smartsupport_core.policy import Action, allowed
 
 PAGES_DIR = "../pages"
 PAGES_PATH = Path(__file__).resolve().parent.parent / "pages"
@@ -33,9 +34,14 @@ class PageSpec:
     visitors_only: bool = False  # shown only to visitors (Sign in, Register)
 
 
-#: Order here is the order in the sidebar. Later issues append their pages.
+#: The sidebar's sections, top to bottom ("" is the untitled top group: Home). Every page is
+#: shown (`st.navigation(..., expanded=True)`): an admin's 14 pages would otherwise fold
+#: behind "View more".
+SECTIONS = ("", "Tickets", "Help", "Reports", "Administration", "Account")
+
+#: Order within a section is the order in the sidebar. Later issues append their pages.
 PAGES: list[PageSpec] = [
-    PageSpec("home.py", "Home", ":material/home:", "SmartSupport", url_path="home", public=True, default=True),
+    PageSpec("home.py", "Home", ":material/home:", "", url_path="home", public=True, default=True),
     PageSpec("submit_ticket.py", "Submit a ticket", ":material/add_circle:", "Tickets", Action.CREATE_TICKET, "submit"),
     PageSpec(
         "my_tickets.py",
@@ -46,7 +52,7 @@ PAGES: list[PageSpec] = [
         "my-tickets",
     ),
     PageSpec("ticket.py", "Ticket detail", ":material/description:", "Tickets", Action.VIEW_OWN_TICKETS, "ticket"),
-    PageSpec("queue.py", "Queue", ":material/view_list:", "Work", needs=Action.USE_QUEUE, url_path="queue"),
+    PageSpec("queue.py", "Queue", ":material/view_list:", "Tickets", needs=Action.USE_QUEUE, url_path="queue"),
     PageSpec("dashboard.py", "SLA dashboard", ":material/monitoring:", "Reports", Action.VIEW_REPORTS, "dashboard"),
     PageSpec("sign_in.py", "Sign in", ":material/login:", "Account", url_path="sign-in", public=True,
              visitors_only=True),
@@ -65,3 +71,19 @@ PAGES: list[PageSpec] = [
     PageSpec("help_center.py", "Help Center", ":material/menu_book:", "Help", Action.READ_ARTICLES, "help_center"),
     PageSpec("articles_admin.py", "Help articles", ":material/edit_note:", "Help", Action.MANAGE_ARTICLES, "articles"),
 ]
+
+
+def visible(spec: PageSpec, user: Employee | None) -> bool:
+    """Whether `user` (None: a visitor) is offered the page."""
+    if user is None:
+        return spec.public
+    return not spec.visitors_only and (spec.needs is None or allowed(user, spec.needs))
+
+
+def sections_for(user: Employee | None) -> dict[str, list[PageSpec]]:
+    """The pages `user` may open, by section in `SECTIONS` order, empty sections left out."""
+    grouped: dict[str, list[PageSpec]] = {name: [] for name in SECTIONS}
+    for spec in PAGES:
+        if visible(spec, user):
+            grouped[spec.section].append(spec)
+    return {name: specs for name, specs in grouped.items() if specs}
