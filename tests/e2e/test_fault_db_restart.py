@@ -63,24 +63,13 @@ def restartable(tmp_path: Path) -> Iterator[tuple[PrivatePostgres, Portal]]:
 
 
 def _approved_employee(url: str) -> None:
-    from smartsupport_core.models import Employee
     from smartsupport_core.passwords import hash_password
+    from tests.factories import make_employee
 
     engine = create_engine(url)
     try:
         with Session(engine) as s:
-            s.add(
-                Employee(
-                    first_name="Fay",
-                    last_name="Ult",
-                    email=EMPLOYEE["email"],
-                    company_id="MA9301",
-                    department="Sales",
-                    role="Employee",
-                    status="Approved",
-                    password=hash_password(EMPLOYEE["password"]),
-                )
-            )
+            make_employee(s, email=EMPLOYEE["email"], password=hash_password(EMPLOYEE["password"]))
             s.commit()
     finally:
         engine.dispose()
