@@ -247,6 +247,7 @@ def run_edits(edits) -> None:
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
+@state.survives_database_outage  # a refresh while the database restarts: a message, no trace
 def live_grid(filters: QueueFilters, page_size: int) -> None:
     """The grid, its save and bulk actions; re-queried every 30 s unless edits are pending."""
     page = int(st.session_state.get("q_page") or 1)

@@ -7,7 +7,10 @@ database, so a suspended, deactivated or signed-out-everywhere account is droppe
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import ParamSpec
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -22,6 +25,7 @@ DB_UNREACHABLE_MESSAGE = "The database is not reachable right now; try again in 
 RETRY_KEY = "db_unreachable_retry"
 
 log = logging.getLogger("smartsupport.portal")
+P = ParamSpec("P")
 
 
 def _secrets() -> dict[str, object]:
@@ -66,7 +70,7 @@ def sign_in(user: Employee) -> None:
     st.session_state["session_version"] = user.session_version
 
 
-def database_unreachable(exc: BaseException) -> bool:
+def database_unreachable(exc: BaseException, *, key: str = RETRY_KEY) -> bool:
     """Handle an error of a script run: True when it was the database being unreachable
     (down, restarting, connection cut), after showing a plain message and a "Try again"
     button instead of a stack trace; False for any other error (the caller re-raises it).
@@ -77,11 +81,27 @@ def database_unreachable(exc: BaseException) -> bool:
     """
     if not is_unreachable(exc):
         return False
-    log.warning("database unreachable: %s", exc.__class__.__name__, exc_info=exc)
+    cause = getattr(exc, "orig", None) or exc  # the driver's words, not the statement and its parameters
+    log.warning("database unreachable: %s: %s", type(cause).__name__, str(cause).strip()[:500])
     try:
         engine().dispose()
     except Exception:  # the engine itself could not be made (its server is the one that is down)
         log.debug("engine not disposed", exc_info=True)
     st.error(DB_UNREACHABLE_MESSAGE, icon=":material/cloud_off:")
-    st.button("Try again", key=RETRY_KEY, icon=":material/refresh:")  # a click is a rerun
+    st.button("Try again", key=key, icon=":material/refresh:")  # a click is a rerun
     return True
+
+
+def survives_database_outage(func: Callable[P, None]) -> Callable[P, None]:
+    """For a fragment (`@st.fragment(run_every=...)` reruns only itself, outside the entry
+    point's handler): the database being unreachable shows the plain message in its place."""
+
+    @functools.wraps(func)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            func(*args, **kwargs)
+        except Exception as exc:
+            if not database_unreachable(exc, key=f"{RETRY_KEY}_{func.__name__}"):  # its own button
+                raise
+
+    return guarded

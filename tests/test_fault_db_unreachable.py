@@ -96,3 +96,39 @@ def test_other_errors_are_not_disguised(session: Session, monkeypatch) -> None:
     at.run()
     assert at.exception
     assert state.DB_UNREACHABLE_MESSAGE not in [e.value for e in at.error]
+
+
+def _fragment_app() -> None:
+    import streamlit as st
+    from sqlalchemy import text
+
+    from portal import state
+
+    @st.fragment
+    @state.survives_database_outage
+    def refresh() -> None:
+        with state.session() as s:
+            st.write(f"rows: {s.execute(text('SELECT 1')).scalar()}")
+
+    st.title("Queue")
+    refresh()
+    st.caption("the rest of the page")
+
+
+def test_fragment_shows_message_while_down_and_the_page_goes_on(session: Session, dead_engine, monkeypatch) -> None:
+    monkeypatch.setattr(state, "engine", lambda: dead_engine)
+    at = AppTest.from_function(_fragment_app, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [state.DB_UNREACHABLE_MESSAGE]
+    assert [c.value for c in at.caption] == ["the rest of the page"]
+
+
+def test_fragment_guard_lets_other_errors_through(monkeypatch) -> None:
+    def broken():
+        raise RuntimeError("a bug, not an outage")
+
+    monkeypatch.setattr(state, "session", broken)
+    at = AppTest.from_function(_fragment_app, default_timeout=30)
+    at.run()
+    assert at.exception
