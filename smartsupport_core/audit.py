@@ -74,19 +74,31 @@ def record(
     new_values: Mapping[str, Any] | None = None,
 ) -> AuditLog:
     """Add an audit row to the session (committed with the change it describes)."""
-    info = _request.get()
-    row = AuditLog(
-        table_name=table_name,
-        record_id=record_id,
-        action_type=str(action),
-        old_values=mask(old_values),
-        new_values=mask(new_values),
-        user_id=actor.id if actor is not None else None,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
-    )
+    row = AuditLog(**row_values(actor, table_name, record_id, action, old_values, new_values))
     session.add(row)
     return row
+
+
+def row_values(
+    actor: Employee | None,
+    table_name: str,
+    record_id: int | None,
+    action: str,
+    old_values: Mapping[str, Any] | None = None,
+    new_values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The column values of an audit row (for callers that insert it themselves)."""
+    info = _request.get()
+    return {
+        "table_name": table_name,
+        "record_id": record_id,
+        "action_type": str(action),
+        "old_values": mask(old_values),
+        "new_values": mask(new_values),
+        "user_id": actor.id if actor is not None else None,
+        "ip_address": info.ip_address,
+        "user_agent": info.user_agent,
+    }
 
 
 def changes(obj: object, fields: list[str], new: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -37,26 +37,31 @@ def queue(
     actor: Employee | None = None,
 ) -> EmailNotification | None:
     """Queue one message; returns None when the recipient muted this kind of message."""
-    spec = TEMPLATES[template]
     if isinstance(to, Employee):
-        if not spec.essential and to.mute_non_essential:
+        if is_muted(to, template):
             return None
         recipient = to.email
     else:
         recipient = to
-    subject, body, html = render(template, data)
-    row = EmailNotification(
-        recipient_email=recipient,
-        subject=subject[:255],
-        body=body,
-        html_body=html,
-        template_name=template,
-        template_data=dict(data),
-        related_ticket_id=ticket_id,
-        triggered_by_id=actor.id if actor is not None else None,
-    )
+    row = EmailNotification(recipient_email=recipient, **message_values(template, data, ticket_id, actor))
     session.add(row)
     return row
+
+
+def message_values(
+    template: str, data: Mapping[str, Any], ticket_id: int | None = None, actor: Employee | None = None
+) -> dict[str, Any]:
+    """The column values of an outbox row but its recipient (the same for every recipient)."""
+    subject, body, html = render(template, data)
+    return {
+        "subject": subject[:255],
+        "body": body,
+        "html_body": html,
+        "template_name": template,
+        "template_data": dict(data),
+        "related_ticket_id": ticket_id,
+        "triggered_by_id": actor.id if actor is not None else None,
+    }
 
 
 def is_muted(recipient: Employee, template: str) -> bool:
@@ -64,16 +69,16 @@ def is_muted(recipient: Employee, template: str) -> bool:
     return not TEMPLATES[template].essential and bool(recipient.mute_non_essential)
 
 
+#: Who `active_admins` returns (also used by statements that address every admin in SQL).
+ACTIVE_ADMIN = and_(
+    Employee.role == Role.ADMIN.value,
+    Employee.status == AccountStatus.APPROVED.value,
+    Employee.is_active.is_(True),
+)
+
+
 def active_admins(session: Session) -> list[Employee]:
-    return list(
-        session.scalars(
-            select(Employee).where(
-                Employee.role == Role.ADMIN.value,
-                Employee.status == AccountStatus.APPROVED.value,
-                Employee.is_active.is_(True),
-            )
-        )
-    )
+    return list(session.scalars(select(Employee).where(ACTIVE_ADMIN)))
 
 
 def queue_many(

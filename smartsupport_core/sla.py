@@ -170,7 +170,10 @@ def due(cal: Calendar, clock: SlaClock, start: dt.datetime, minutes: float) -> d
 
 
 def _context(session: Session, ticket: Ticket) -> tuple[Calendar, Target | None]:
-    return load_calendar(session), targets(session).get(ticket.priority or "Medium")
+    from .refdata import current  # refdata builds on this module
+
+    ref, _ = current(session)
+    return ref.calendar, ref.targets.get(ticket.priority or "Medium")
 
 
 def _set_due_dates(cal: Calendar, target: Target, ticket: Ticket) -> None:
@@ -183,8 +186,11 @@ def _set_due_dates(cal: Calendar, target: Target, ticket: Ticket) -> None:
     )
 
 
-def start_clocks(session: Session, ticket: Ticket, at: dt.datetime) -> None:
-    cal, target = _context(session, ticket)
+def start_clocks(
+    session: Session, ticket: Ticket, at: dt.datetime, context: tuple[Calendar, Target | None] | None = None
+) -> None:
+    """`context`: the calendar and the ticket's target when the caller already has them."""
+    cal, target = context or _context(session, ticket)
     if ticket.submit_date is None:
         ticket.submit_date = at
     ticket.sla_hold_minutes = 0.0

@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import refdata
 from .errors import ValidationError
 from .models import Ticket, TicketCategory
+from .refdata import Category
 from .settings import get_settings
 from .vocab import Priority
 
@@ -54,7 +56,7 @@ COST_ITEM_KEYS = ("description", "quantity", "unit_cost")
 class CleanSubmission:
     """A validated submission, ready to become a Ticket."""
 
-    category: TicketCategory
+    category: Category
     columns: dict[str, Any]  # core_ticket column -> value (subject, priority, category fields, ...)
     dynamic_data: dict[str, Any] = field(default_factory=dict)
 
@@ -198,8 +200,16 @@ def _required(definition: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
     return bool(condition) and all(str(data.get(k) or "") == str(v) for k, v in condition.items())
 
 
-def validate_submission(session: Session, data: Mapping[str, Any], *, today_: dt.date | None = None) -> CleanSubmission:
-    """Check a submission against the spec's table and its category's field definitions."""
+def validate_submission(
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    today_: dt.date | None = None,
+    ref: refdata.Reference | None = None,
+) -> CleanSubmission:
+    """Check a submission against the spec's table and its category's field definitions.
+
+    `ref`: the reference data when the caller already has it (`refdata.current`)."""
     today_ = today_ or today()
     errors: dict[str, str] = {}
     columns: dict[str, Any] = {}
@@ -214,16 +224,15 @@ def validate_submission(session: Session, data: Mapping[str, Any], *, today_: dt
         errors["description"] = MSG_DESCRIPTION
     columns["description"] = description
 
-    category: TicketCategory | None = None
+    category: Category | None = None
     name = str(data.get("category") or "").strip()
     if not name:
         errors["category"] = "Category is required"
     else:
-        category = session.scalars(
-            select(TicketCategory).where(TicketCategory.name == name, TicketCategory.is_active.is_not(False))
-        ).one_or_none()
+        ref = ref or refdata.current(session)[0]
+        category = ref.category(name)
         if category is None:
-            errors["category"] = f"Category must be one of: {', '.join(c.name for c in active_categories(session))}"
+            errors["category"] = f"Category must be one of: {', '.join(c.name for c in ref.categories)}"
 
     priority = data.get("priority")
     if _blank(priority):

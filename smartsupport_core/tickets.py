@@ -24,11 +24,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from . import attachments as files
-from . import audit, notifications, sla, workflow
-from .email_templates import ticket_link
+from . import audit, notifications, refdata, sla, ticket_insert, workflow
+from .email_templates import TEMPLATES, ticket_link
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .models import (
     TICKET_TSVECTOR,
@@ -40,7 +40,7 @@ from .models import (
     TicketComment,
     TicketStatusHistory,
 )
-from .numbering import next_ticket_number
+from .numbering import ticket_year
 from .policy import Action, allowed, is_active_account, is_staff, require, ticket_visibility
 from .settings import get_settings
 from .ticket_forms import validate_submission
@@ -53,6 +53,8 @@ REASON_MAX = 2_000
 #: Statuses that count towards a coordinator's load when auto-assigning.
 LOAD_STATUSES = (S.OPEN.value, S.IN_PROGRESS.value, S.ON_HOLD.value)
 TICKET_AUDIT_FIELDS = ["status", "priority", "assigned_to_id", "rejection_reason", "version"]
+_TICKET_COLUMNS = list(Ticket.__table__.columns)
+_NEXT_TICKET_ID = func.nextval(func.pg_get_serial_sequence("core_ticket", "id"))
 
 
 def _now() -> dt.datetime:
@@ -137,6 +139,19 @@ def _bump(ticket: Ticket) -> None:
     ticket.version = (ticket.version or 1) + 1
 
 
+def _history_values(
+    ticket: Ticket, actor: Employee | None, frm: str | None, to: str, at: dt.datetime, note: str | None = None
+) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket.id,
+        "from_status": frm,
+        "to_status": to,
+        "changed_by_id": actor.id if actor is not None else None,
+        "changed_at": at,
+        "note": note,
+    }
+
+
 def _history(
     session: Session,
     ticket: Ticket,
@@ -146,16 +161,7 @@ def _history(
     at: dt.datetime,
     note: str | None = None,
 ) -> None:
-    session.add(
-        TicketStatusHistory(
-            ticket_id=ticket.id,
-            from_status=frm,
-            to_status=to,
-            changed_by_id=actor.id if actor is not None else None,
-            changed_at=at,
-            note=note,
-        )
-    )
+    session.add(TicketStatusHistory(**_history_values(ticket, actor, frm, to, at, note)))
 
 
 def last_resolved_at(session: Session, ticket: Ticket) -> dt.datetime | None:
@@ -181,12 +187,19 @@ def submit_ticket(
     data: Mapping[str, Any],
     attachments: Sequence[tuple[str, bytes]] = (),
 ) -> Ticket:
-    """Create a New ticket routed to its category's department (3.1-3.3)."""
+    """Create a New ticket routed to its category's department (3.1-3.3).
+
+    Two statements (issue 9): the reference data's fingerprint with the new ticket's id, then
+    `ticket_insert.insert_ticket`, which takes the number last and writes the ticket, its
+    history, audit and outbox rows at once. The returned Ticket is in the session as if it
+    had been flushed."""
     require(actor, Action.CREATE_TICKET)
+    session.flush()  # anything pending goes first, as an ORM flush would have done
+    ref, (ticket_id,) = refdata.current(session, _NEXT_TICKET_ID)
     errors: dict[str, str] = {}
     clean = None
     try:
-        clean = validate_submission(session, data)
+        clean = validate_submission(session, data, ref=ref)
     except ValidationError as exc:
         errors.update(exc.errors)
     try:
@@ -197,7 +210,10 @@ def submit_ticket(
         raise ValidationError(errors)
 
     at = _now()
+    token = ticket_insert.placeholder()
     ticket = Ticket(
+        id=ticket_id,
+        ticket_number=token,
         **clean.columns,
         dynamic_data=clean.dynamic_data or None,
         status=S.NEW.value,
@@ -208,47 +224,45 @@ def submit_ticket(
         reopen_count=0,
         sla_hold_minutes=0.0,
     )
-    sla.start_clocks(session, ticket, at)
-    admins = notifications.active_admins(session)  # read before the counter row is locked
-    ticket.ticket_number = next_ticket_number(session, at)  # late: the counter row stays locked briefly
-    session.add(ticket)
-    session.flush()
-    _history(session, ticket, actor, None, S.NEW.value, at)
-    audit.record(
-        session,
-        actor,
-        "core_ticket",
-        ticket.id,
-        AuditAction.CREATE,
-        None,
-        {
-            "ticket_number": ticket.ticket_number,
-            "subject": ticket.subject,
-            "category": ticket.category,
-            "sub_category": ticket.sub_category,
-            "priority": ticket.priority,
-            "department": ticket.department,
-            "status": ticket.status,
-        },
+    sla.start_clocks(session, ticket, at, (ref.calendar, ref.targets.get(ticket.priority or Priority.MEDIUM.value)))
+    row = {c.key: getattr(ticket, c.key) for c in _TICKET_COLUMNS if c.key in ticket.__dict__}
+    new_values = {
+        "ticket_number": token,
+        "subject": ticket.subject,
+        "category": ticket.category,
+        "sub_category": ticket.sub_category,
+        "priority": ticket.priority,
+        "department": ticket.department,
+        "status": ticket.status,
+    }
+    messages = []
+    if is_active_account(actor) and not notifications.is_muted(actor, "ticket_submitted"):
+        values = notifications.message_values("ticket_submitted", _data(ticket, actor.first_name), ticket.id, actor)
+        messages.append(ticket_insert.Message(values, actor.email))
+    admin_data = _data(ticket, None, requester=actor.full_name, category=ticket.category, department=ticket.department)
+    messages.append(
+        ticket_insert.Message(
+            notifications.message_values("ticket_awaiting_approval", admin_data, ticket.id, actor),
+            None,
+            TEMPLATES["ticket_awaiting_approval"].essential,
+        )
     )
+    ticket.ticket_number = ticket_insert.insert_ticket(
+        session,
+        year=ticket_year(at),
+        token=token,
+        ticket=row,
+        history=_history_values(ticket, actor, None, S.NEW.value, at),
+        audit_row=audit.row_values(actor, "core_ticket", ticket.id, AuditAction.CREATE, None, new_values),
+        messages=messages,
+    )
+    for column in _TICKET_COLUMNS:  # columns left out are NULL (none of them has a default)
+        if column.key not in ticket.__dict__ and column.computed is None:
+            setattr(ticket, column.key, None)
+    make_transient_to_detached(ticket)
+    session.add(ticket)
     for name, content in attachments:
         files.save_attachment(session, actor, ticket, name, content)
-
-    _notify(session, "ticket_submitted", actor, ticket, actor)
-    notifications.queue_many(
-        session,
-        "ticket_awaiting_approval",
-        admins,
-        data=_data(
-            ticket,
-            None,
-            requester=actor.full_name,
-            category=ticket.category,
-            department=ticket.department,
-        ),
-        ticket_id=ticket.id,
-        actor=actor,
-    )
     session.flush()
     return ticket
 

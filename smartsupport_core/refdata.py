@@ -1,0 +1,97 @@
+"""Reference data of the submit path, cached per process and checked on every use.
+
+Ticket categories, SLA targets, the business calendar and its holidays change rarely (only
+admins edit them, `admin_config`) but are read by every submission and every SLA hook.
+`current(session)` returns them as an immutable `Reference`, re-read only when they changed:
+each call runs one small query that fingerprints those tables on the server (md5 of every
+row's text), in the caller's transaction, and the cache is keyed by that fingerprint. So a
+change by any writer (admin page, seed, migration, another replica, psql) is seen by the
+next call, exactly as if the tables had been read, and never a stale SLA target; what stays
+in the process is only a copy of what the database says right now.
+
+The objects handed out are shared between callers (and threads): treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, literal_column, select
+from sqlalchemy.orm import Session
+
+from .models import TicketCategory
+from .sla import Calendar, Target, load_calendar, targets
+
+#: Tables whose rows make up a `Reference`; any change to one of them changes the fingerprint.
+TABLES = ("core_ticketcategory", "core_slatarget", "core_businesscalendar", "core_holiday")
+FINGERPRINT: ColumnElement[str] = literal_column(
+    "md5(concat_ws('#', "
+    + ", ".join(f"(SELECT string_agg(r::text, '|' ORDER BY r.id) FROM {t} r)" for t in TABLES)
+    + "))"
+)
+_KEEP = 8  # fingerprints kept (one per database the process talks to, normally one)
+
+
+@dataclass(frozen=True)
+class Category:
+    """What validation and routing need from a `core_ticketcategory` row."""
+
+    id: int
+    name: str
+    default_priority: str | None
+    assigned_department: str
+    required_fields: list[dict[str, Any]]
+    sub_categories: list[Any]
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class Reference:
+    categories: tuple[Category, ...]  # active ones, by id (the order the form shows them)
+    calendar: Calendar
+    targets: dict[str, Target]
+
+    def category(self, name: str) -> Category | None:
+        return next((c for c in self.categories if c.name == name), None)
+
+
+_cache: dict[str, Reference] = {}
+_lock = threading.Lock()
+
+
+def _load(session: Session) -> Reference:
+    rows = session.scalars(
+        select(TicketCategory).where(TicketCategory.is_active.is_not(False)).order_by(TicketCategory.id)
+    )
+    categories = tuple(
+        Category(
+            c.id,
+            c.name,
+            c.default_priority,
+            c.assigned_department,
+            list(c.required_fields or []),
+            list(c.sub_categories or []),
+            c.is_active is not False,
+        )
+        for c in rows
+    )
+    return Reference(categories, load_calendar(session), targets(session))
+
+
+def current(session: Session, *extra: ColumnElement[Any]) -> tuple[Reference, tuple[Any, ...]]:
+    """The reference data as the session's transaction sees it, and the values of `extra`
+    columns selected in the same round trip (e.g. a `nextval`)."""
+    row = session.execute(select(FINGERPRINT, *extra)).one()
+    key = row[0]
+    ref = _cache.get(key)
+    if ref is None:
+        ref = _load(session)
+        if session.scalar(select(FINGERPRINT)) != key:  # changed while loading: use, don't keep
+            return ref, tuple(row[1:])
+        with _lock:
+            if len(_cache) >= _KEEP:
+                _cache.clear()
+            _cache[key] = ref
+    return ref, tuple(row[1:])
