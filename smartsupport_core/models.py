@@ -26,6 +26,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -45,7 +46,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .vocab import (
@@ -63,6 +64,8 @@ from .vocab import (
 )
 
 NOW = text("now()")
+#: What `core_ticket.search_vector` is generated from (migration 0004).
+SEARCH_DOCUMENT = "to_tsvector('english'::regconfig, (((subject)::text || ' '::text) || description))"
 
 naming = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -211,6 +214,10 @@ class Ticket(Base):
     sla_resolution_minutes: Mapped[float | None] = mapped_column(Float)
     sla_response_met: Mapped[bool | None] = mapped_column(Boolean)
     sla_resolution_met: Mapped[bool | None] = mapped_column(Boolean)
+    # Full-text search (issue 9): the document stored once per row (migration 0004), so
+    # ranking reads it instead of re-parsing subject and description. Deferred: the
+    # ticket pages never need it.
+    search_vector: Mapped[Any] = mapped_column(TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True), deferred=True)
 
     requester: Mapped[Employee] = relationship(foreign_keys=[employee_id], lazy="raise_on_sql")
     assignee: Mapped[Employee | None] = relationship(foreign_keys=[assigned_to_id], lazy="raise_on_sql")
@@ -281,19 +288,12 @@ class Ticket(Base):
             "sla_resolution_due_at",
             postgresql_where=text("on_hold_since IS NOT NULL AND " + check_in("status", OPEN_STATUSES)),
         ),
-        Index(
-            "idx_ticket_search",
-            # Written as PostgreSQL prints it back, so `alembic check` compares equal.
-            text("to_tsvector('english', (subject || ' ') || description)"),
-            postgresql_using="gin",
-        ),
+        Index("idx_ticket_search", "search_vector", postgresql_using="gin"),
     )
 
 
-#: The expression the full-text index is built on; queries must use exactly this one.
-TICKET_TSVECTOR = func.to_tsvector(
-    literal_column("'english'"), Ticket.subject + literal_column("' '") + Ticket.description
-)
+#: The ticket's full-text document: the stored column `search_vector`, GIN-indexed.
+TICKET_TSVECTOR = Ticket.search_vector
 
 
 class TicketAttachment(Base):

@@ -226,7 +226,15 @@ def test_spec_indexes_exist(engine) -> None:
         )
     assert "WHERE (is_active = true)" in defs["idx_active_employees"]
     assert "WHERE" in defs["idx_open_tickets"] and "In Progress" in defs["idx_open_tickets"]
-    assert "gin (to_tsvector('english'" in defs["idx_ticket_search"]
+    assert "gin (search_vector)" in defs["idx_ticket_search"]
+    with engine.connect() as conn:
+        generated = conn.execute(
+            text(
+                "SELECT generation_expression FROM information_schema.columns "
+                "WHERE table_name = 'core_ticket' AND column_name = 'search_vector' AND is_generated = 'ALWAYS'"
+            )
+        ).scalar_one()
+    assert generated.startswith("to_tsvector('english'")
     assert "gin (dynamic_data)" in defs["idx_ticket_dynamic_data"]
 
 
