@@ -57,8 +57,8 @@ from .demo_tickets import (
 )
 from .errors import Conflict, ValidationError
 from .kb_seed import load_articles
-from .models import Department, Employee, JobRun, TicketCategory, TicketCounter
-from .numbering import format_number, reserve_block, ticket_year
+from .models import Department, Employee, JobRun, TicketCategory
+from .numbering import format_number, reserve_block, ticket_year, used_numbers
 from .passwords import hash_password
 from .vocab import AccountStatus, Role
 
@@ -426,7 +426,7 @@ def _load_tickets(session: Session, world: World, count: int, seed: int, days: i
 
     # Pass 1: tickets per year -> number blocks. `TKT{YEAR}{######}` has room for 999,999
     # numbers a year, so a very large load (a million tickets) is spread over more days.
-    used = {y: v for y, v in session.execute(select(TicketCounter.year, TicketCounter.last_value))}
+    used = used_numbers(session)
     while True:
         day_list, per_day = _spread(cal, now, count, days)
         per_year = _count_per_year(cal, now, day_list, per_day, seed)

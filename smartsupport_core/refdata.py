@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import TicketCategory
@@ -26,7 +26,7 @@ from .sla import Calendar, Target, load_calendar, targets
 
 #: Tables whose rows make up a `Reference`; any change to one of them changes the fingerprint.
 TABLES = ("core_ticketcategory", "core_slatarget", "core_businesscalendar", "core_holiday")
-FINGERPRINT: ColumnElement[str] = literal_column(
+FINGERPRINT = (
     "md5(concat_ws('#', "
     + ", ".join(f"(SELECT string_agg(r::text, '|' ORDER BY r.id) FROM {t} r)" for t in TABLES)
     + "))"
@@ -80,16 +80,16 @@ def _load(session: Session) -> Reference:
     return Reference(categories, load_calendar(session), targets(session))
 
 
-def current(session: Session, *extra: ColumnElement[Any]) -> tuple[Reference, tuple[Any, ...]]:
-    """The reference data as the session's transaction sees it, and the values of `extra`
-    columns selected in the same round trip (e.g. a `nextval`)."""
-    row = session.execute(select(FINGERPRINT, *extra)).one()
+def current(session: Session, extra: str = "") -> tuple[Reference, tuple[Any, ...]]:
+    """The reference data as the session's transaction sees it, and the values of the `extra`
+    SQL select-list items (e.g. `", nextval(...)"`) taken in the same round trip."""
+    row = session.connection().exec_driver_sql(f"SELECT {FINGERPRINT}{extra}").one()
     key = row[0]
     ref = _cache.get(key)
     if ref is None:
         ref = _load(session)
-        if session.scalar(select(FINGERPRINT)) != key:  # changed while loading: use, don't keep
-            return ref, tuple(row[1:])
+        if session.connection().exec_driver_sql(f"SELECT {FINGERPRINT}").scalar() != key:
+            return ref, tuple(row[1:])  # changed while loading: use it, but do not keep it
         with _lock:
             if len(_cache) >= _KEEP:
                 _cache.clear()

@@ -40,7 +40,7 @@ from .models import (
     TicketComment,
     TicketStatusHistory,
 )
-from .numbering import ticket_year
+from .numbering import ensure_sequence, sequence_name, ticket_year
 from .policy import Action, allowed, is_active_account, is_staff, require, ticket_visibility
 from .settings import get_settings
 from .ticket_forms import validate_submission
@@ -54,7 +54,7 @@ REASON_MAX = 2_000
 LOAD_STATUSES = (S.OPEN.value, S.IN_PROGRESS.value, S.ON_HOLD.value)
 TICKET_AUDIT_FIELDS = ["status", "priority", "assigned_to_id", "rejection_reason", "version"]
 _TICKET_COLUMNS = list(Ticket.__table__.columns)
-_NEXT_TICKET_ID = func.nextval(func.pg_get_serial_sequence("core_ticket", "id"))
+_NEXT_TICKET_ID = ", nextval(pg_get_serial_sequence('core_ticket', 'id'))"
 
 
 def _now() -> dt.datetime:
@@ -190,12 +190,16 @@ def submit_ticket(
     """Create a New ticket routed to its category's department (3.1-3.3).
 
     Two statements (issue 9): the reference data's fingerprint with the new ticket's id, then
-    `ticket_insert.insert_ticket`, which takes the number last and writes the ticket, its
-    history, audit and outbox rows at once. The returned Ticket is in the session as if it
-    had been flushed."""
+    `ticket_insert.insert_ticket`, which takes the number (per-year sequence, `numbering`) and
+    writes the ticket, its history, audit and outbox rows at once. The returned Ticket is in
+    the session as if it had been flushed."""
     require(actor, Action.CREATE_TICKET)
     session.flush()  # anything pending goes first, as an ORM flush would have done
-    ref, (ticket_id,) = refdata.current(session, _NEXT_TICKET_ID)
+    at = _now()
+    year = ticket_year(at)
+    ref, (ticket_id, has_sequence) = refdata.current(
+        session, f"{_NEXT_TICKET_ID}, to_regclass('{sequence_name(year)}') IS NOT NULL"
+    )
     errors: dict[str, str] = {}
     clean = None
     try:
@@ -209,7 +213,8 @@ def submit_ticket(
     if errors or clean is None:
         raise ValidationError(errors)
 
-    at = _now()
+    if not has_sequence:
+        ensure_sequence(session, year)  # the first ticket of the year
     token = ticket_insert.placeholder()
     ticket = Ticket(
         id=ticket_id,
@@ -249,7 +254,7 @@ def submit_ticket(
     )
     ticket.ticket_number = ticket_insert.insert_ticket(
         session,
-        year=ticket_year(at),
+        year=year,
         token=token,
         ticket=row,
         history=_history_values(ticket, actor, None, S.NEW.value, at),

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from smartsupport_core import db as core_db
-from smartsupport_core import migrate
+from smartsupport_core import migrate, numbering
 from smartsupport_core import settings as core_settings
 from smartsupport_core.models import Base
 
@@ -97,6 +97,8 @@ def reset_database(engine: Engine, seed: dict[str, list[dict]]) -> None:
     tables = [t.name for t in Base.metadata.sorted_tables]
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        for name in numbering.sequence_names(conn):  # ticket numbers start again, as in a new database
+            conn.execute(text(f"DROP SEQUENCE {name}"))
         for table in Base.metadata.sorted_tables:
             rows = seed.get(table.name)
             if rows:
