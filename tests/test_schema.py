@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from smartsupport_core import db as core_db
 from smartsupport_core import migrate
 from smartsupport_core.models import Department, Employee, Ticket, TicketCategory, TicketComment
-from smartsupport_core.numbering import next_ticket_number
+from smartsupport_core.numbering import next_ticket_number, sequence_names
 from smartsupport_core.seed import SEED_CATEGORIES
 from smartsupport_core.vocab import SEED_DEPARTMENTS, TicketStatus
 from tests.factories import make_employee, make_ticket
@@ -315,3 +315,21 @@ def test_migrations_up_down_up_and_check(scratch_engine) -> None:
     migrate.check(scratch_engine)
     with scratch_engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM core_department")) == len(SEED_DEPARTMENTS)
+
+
+T2026 = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
+
+
+def test_downgrade_hands_the_sequences_back_to_the_counter(scratch_engine) -> None:
+    migrate.upgrade(scratch_engine)
+    with Session(scratch_engine) as s:
+        assert next_ticket_number(s, T2026) == "TKT2026000001"
+        assert next_ticket_number(s, T2026) == "TKT2026000002"
+        s.commit()
+    migrate.downgrade(scratch_engine, "0003_queue_on_hold_index")
+    with Session(scratch_engine) as s:
+        assert sequence_names(s) == []
+        assert s.scalar(text("SELECT last_value FROM core_ticketcounter WHERE year = 2026")) == 2
+    migrate.upgrade(scratch_engine)
+    with Session(scratch_engine) as s:
+        assert next_ticket_number(s, T2026) == "TKT2026000003"

@@ -125,3 +125,4 @@ def test_first_ticket_of_a_year_continues_after_the_counter(
         first = numbering.reserve_block(s, 2026, 10)
         assert first == 46 and numbering.used_numbers(s)[2026] == 55
         assert numbering.next_ticket_number(s, T0) == "TKT2026000056"
+
