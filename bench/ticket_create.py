@@ -1,9 +1,9 @@
 """Benchmark: ticket creation through the full core path, with 1 and 8 concurrent writers.
 
 Each ticket goes through `tickets.submit_ticket` exactly as the portal calls it: validation
-against the category row, SLA due dates, the per-year number counter (row-locked), the
-status-history row, the audit row, the requester's and every admin's outbox e-mail, then a
-commit. Writers are separate OS processes with their own connections.
+against the category row, SLA due dates, the per-year number sequence, the status-history
+row, the audit row, the requester's and every admin's outbox e-mail, then a commit. Writers
+are separate OS processes with their own connections.
 
 Usage:
     python bench/ticket_create.py                          # 400 tickets per run, writers 1 and 8
@@ -12,8 +12,9 @@ Usage:
 
 Without a URL a throwaway database is created on the server of SMARTSUPPORT_DATABASE_URL
 (default: the local server) and dropped at the end unless --keep. After every run the script
-verifies that the numbers are unique and gap-free (it exits 1 otherwise). Prints a line per
-run, then one JSON line.
+verifies that the numbers are unique and that every ticket was created (it exits 1
+otherwise), and counts gaps (allowed; none are expected when no submission fails). Prints a
+line per run, then one JSON line.
 """
 
 from __future__ import annotations
