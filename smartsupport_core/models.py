@@ -388,7 +388,8 @@ class EmailNotification(Base):
 
 
 class TicketCounter(Base):
-    """Per-year ticket number counter, taken under a row lock (race-free, gap-free)."""
+    """Per year, the highest ticket number reserved in blocks by bulk loaders (or handed out
+    before the per-year sequences): the year's sequence starts after it (`numbering`)."""
 
     __tablename__ = "core_ticketcounter"
 
