@@ -32,9 +32,11 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     Interval,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,
@@ -583,6 +585,33 @@ class JobRun(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_run_at: Mapped[dt.datetime] = mapped_column(nullable=False)
+
+
+class ReportDay(Base):
+    """The tickets submitted on one UTC day, packed for the dashboard (`report_rows.PACKED_ROW`).
+
+    Kept in step by `core_reportdirty` (filled by triggers on `core_ticket`) and
+    `reporting.refresh_report`; a day with a dirty mark is computed live instead."""
+
+    __tablename__ = "core_reportday"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    layout: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tickets: Mapped[int] = mapped_column(Integer, nullable=False)
+    open_tickets: Mapped[int] = mapped_column(Integer, nullable=False)
+    max_resolved_at: Mapped[dt.datetime | None] = mapped_column()
+    max_closed_at: Mapped[dt.datetime | None] = mapped_column()
+    max_rated_at: Mapped[dt.datetime | None] = mapped_column()
+    packed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class ReportDirty(Base):
+    """A UTC day whose tickets changed since its `ReportDay` was packed (one row per write)."""
+
+    __tablename__ = "core_reportdirty"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, nullable=False)
 
 
 #: Tables whose rows are configuration seeded by the migration (kept by the test reset).

@@ -49,13 +49,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
-    DateTime,
     Float,
-    Integer,
-    Select,
-    String,
     and_,
     case,
     cast,
@@ -63,20 +60,16 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    null,
     or_,
     select,
     text,
-    union_all,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.sqltypes import NullType
 
-from . import policy
+from . import policy, report_rows
 from .errors import ValidationError
-from .models import Employee, Ticket, TicketCategory, TicketRating
+from .models import Employee, Ticket, TicketCategory
 from .policy import Action
 from .settings import get_settings
 from .vocab import OPEN_STATUSES, Priority, TicketStatus
@@ -274,31 +267,6 @@ def _tune(session: Session) -> None:
 # --- Shared SQL expressions ---------------------------------------------------------------
 
 
-def _quantiles(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    arr = literal_column("ARRAY[" + ", ".join(str(q) for q in QUANTILES) + "]::float8[]")
-    return func.percentile_cont(arr).within_group(column)
-
-
-def _q(row: Any, name: str, q: float) -> float | None:
-    arr = row[name]
-    if arr is None:
-        return None
-    value = arr[QUANTILES.index(q)]
-    return None if value is None else float(value)
-
-
-def _pct(part: ColumnElement[Any], whole: ColumnElement[Any]) -> ColumnElement[Any]:
-    return 100.0 * cast(part, Float) / func.nullif(whole, 0)
-
-
-def response_counted(now: dt.datetime) -> ColumnElement[bool]:
-    """Tickets whose response compliance is decided: answered, or still waiting past due."""
-    return or_(
-        Ticket.sla_response_met.is_not(None),
-        and_(Ticket.sla_response_due_at < now, Ticket.status.not_in(_NEVER_ANSWERED_OK)),
-    )
-
-
 def open_at(when: dt.datetime) -> ColumnElement[bool]:
     return and_(
         Ticket.submit_date < when,
@@ -342,115 +310,211 @@ def _resolution_bucket() -> ColumnElement[Any]:
     return func.width_bucket(Ticket.sla_resolution_minutes / 60.0, bounds)
 
 
-def _week_series(p: Period) -> Select[Any]:
-    first = p.start.replace(tzinfo=None) - dt.timedelta(days=p.start.weekday())
-    last_day = (p.end - dt.timedelta(days=1)).replace(tzinfo=None)
-    last = last_day - dt.timedelta(days=last_day.weekday())
-    series = func.generate_series(literal(first), literal(last), literal_column("interval '1 week'"))
-    return select(series.label("week"))
-
-
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else dt.datetime.now(UTC)
 
 
-# --- KPIs --------------------------------------------------------------------------------
+# --- The figures: packed rows and numpy groupings (see report_rows) -----------------------
+
+#: Breakdown dimensions: name -> Ticket column (for drill-down; the figures group packed rows).
+DIMENSIONS: dict[str, Any] = {
+    "department": Ticket.department,
+    "category": Ticket.category,
+    "priority": Ticket.priority,
+    "coordinator": Ticket.assigned_to_id,
+}
+RowMask = Callable[[report_rows.Rows], np.ndarray]
 
 
-def _kpi_figures(session: Session, conds: list[ColumnElement[bool]], p: Period, now: dt.datetime) -> dict[str, Any]:
-    cur_c = Ticket.submit_date >= p.start
-    prev_c = Ticket.submit_date < p.start
-    counted = response_counted(now)
-    met_r = Ticket.sla_response_met.is_(True)
-    created = (
-        session.execute(
-            select(
-                func.count().filter(cur_c).label("created"),
-                func.count().filter(prev_c).label("created_prev"),
-                _quantiles(Ticket.sla_response_minutes).filter(cur_c).label("q"),
-                _quantiles(Ticket.sla_response_minutes).filter(prev_c).label("q_prev"),
-                _pct(func.count().filter(cur_c, met_r), func.count().filter(cur_c, counted)).label("comp"),
-                _pct(func.count().filter(prev_c, met_r), func.count().filter(prev_c, counted)).label("comp_prev"),
-            ).where(*conds, Ticket.submit_date >= p.prev_start, Ticket.submit_date < p.end)
-        )
-        .one()
-        ._mapping
-    )
+def _row_mask(actor: Employee, filters: ReportFilters) -> RowMask:
+    """Numpy mirror of `scope(actor, filters)` over packed rows (tests compare it to the SQL)."""
 
-    cur_r = Ticket.resolved_at >= p.start
-    prev_r = Ticket.resolved_at < p.start
-    decided = Ticket.sla_resolution_met.is_not(None)
-    met_s = Ticket.sla_resolution_met.is_(True)
-    reopened = Ticket.reopen_count > 0
-    resolved = (
-        session.execute(
-            select(
-                func.count().filter(cur_r).label("resolved"),
-                func.count().filter(prev_r).label("resolved_prev"),
-                _quantiles(Ticket.sla_resolution_minutes).filter(cur_r).label("q"),
-                _quantiles(Ticket.sla_resolution_minutes).filter(prev_r).label("q_prev"),
-                _pct(func.count().filter(cur_r, met_s), func.count().filter(cur_r, decided)).label("comp"),
-                _pct(func.count().filter(prev_r, met_s), func.count().filter(prev_r, decided)).label("comp_prev"),
-                _pct(func.count().filter(cur_r, reopened), func.count().filter(cur_r)).label("reopen"),
-                _pct(func.count().filter(prev_r, reopened), func.count().filter(prev_r)).label("reopen_prev"),
-            ).where(*conds, Ticket.resolved_at >= p.prev_start, Ticket.resolved_at < p.end)
-        )
-        .one()
-        ._mapping
-    )
+    def mask(rows: report_rows.Rows) -> np.ndarray:
+        ids = {name: i for i, name in rows.departments.items()}
+        dept = rows["department"]
+        own = dept == ids.get(actor.department, -2)
+        m = policy.ticket_visibility_mask(actor, own, rows["assigned_to_id"], rows["employee_id"])
+        if filters.department is not None:
+            m &= dept == ids.get(filters.department, -2)
+        if filters.category is not None:
+            cats = {name: i for i, name in rows.categories.items()}
+            m &= rows["category"] == cats.get(filters.category, -2)
+        if filters.priority is not None:
+            m &= rows["priority"] == report_rows.PRIORITIES.index(filters.priority)
+        if filters.coordinator_id is not None:
+            m &= rows["assigned_to_id"] == filters.coordinator_id
+        return m
 
-    as_of = min(p.end, now)
-    prev_as_of = min(p.prev_end, now)
-    backlog = (
-        session.execute(
-            select(
-                func.count().filter(open_at(as_of)).label("open"),
-                func.count().filter(open_at(prev_as_of)).label("open_prev"),
-                func.count().filter(breached_at(as_of)).label("breached"),
-                func.count().filter(breached_at(prev_as_of)).label("breached_prev"),
-            ).where(
-                *conds,
-                Ticket.submit_date < as_of,
-                or_(
-                    Ticket.status.in_(_OPEN),
-                    Ticket.resolved_at >= prev_as_of,
-                    Ticket.time_closed >= prev_as_of,
-                ),
+    return mask
+
+
+def _department_mask(department: str) -> RowMask:
+    def mask(rows: report_rows.Rows) -> np.ndarray:
+        ids = {name: i for i, name in rows.departments.items()}
+        return rows["department"] == ids.get(department, -2)
+
+    return mask
+
+
+def _load(session: Session, p: Period, now: dt.datetime) -> report_rows.Rows:
+    """Every ticket any figure of period `p` can count (a superset; masks select exactly)."""
+    report_rows.refresh_if_stale(session)
+    since = min(p.prev_start, now)
+    return report_rows.load(session, p.prev_start.astimezone(UTC).date(), since)
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    """As SQL's 100.0 * part / nullif(whole, 0)."""
+    return None if whole == 0 else 100.0 * float(part) / float(whole)
+
+
+def _codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes 0..k-1 of integer keys >= -1 (ids, -1 = NULL): (codes, key of each code)."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    shifted = keys.astype(np.int64) + 1
+    present = np.flatnonzero(np.bincount(shifted))
+    lut = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+    lut[present] = np.arange(len(present))
+    return lut[shifted], present - 1
+
+
+@dataclass
+class _Cohort:
+    """Tickets of one cohort (created or resolved) in the period and the period before."""
+
+    rows: report_rows.Rows
+    index: np.ndarray  # row numbers of the cohort's tickets (current and previous period)
+    current: np.ndarray  # bool per cohort ticket
+    minutes: np.ndarray  # float, NaN = NULL
+    flags: dict[str, np.ndarray]  # bool per cohort ticket: met, counted, (reopened)
+
+    def __post_init__(self) -> None:
+        finite = ~np.isnan(self.minutes)
+        self._finite = np.flatnonzero(finite)
+        self._values = self.minutes[self._finite]
+        self._order = np.argsort(self._values)  # shared by every grouping's percentiles
+
+    def col(self, name: str) -> np.ndarray:
+        return self.rows[name][self.index]
+
+    def group(self, codes: np.ndarray, groups: int, quantiled: bool = True) -> dict[str, np.ndarray]:
+        """n, counts per flag and the QUANTILES per group of the CURRENT period's tickets."""
+        codes = np.where(self.current, codes, groups)  # previous period: a discarded extra group
+        out = {"n": np.bincount(codes, minlength=groups + 1)[:groups]}
+        for name, flag in self.flags.items():
+            out[name] = np.bincount(codes[flag], minlength=groups + 1)[:groups]
+        if quantiled:
+            q = report_rows.quantiles_by_group(
+                self._values, codes[self._finite], groups + 1, QUANTILES, self._order
             )
-        )
-        .one()
-        ._mapping
-    )
+            out["q"] = q[:groups]
+        return out
 
-    cur_s = TicketRating.created_at >= p.start
-    prev_s = TicketRating.created_at < p.start
-    ratings = (
-        session.execute(
-            select(
-                cast(func.avg(TicketRating.rating).filter(cur_s), Float).label("avg"),
-                cast(func.avg(TicketRating.rating).filter(prev_s), Float).label("avg_prev"),
-                func.count().filter(cur_s).label("n"),
-            )
-            .select_from(TicketRating)
-            .join(Ticket, Ticket.id == TicketRating.ticket_id)
-            .where(*conds, TicketRating.created_at >= p.prev_start, TicketRating.created_at < p.end)
-        )
-        .one()
-        ._mapping
-    )
+    def totals(self) -> dict[str, np.ndarray]:
+        """The same figures for [current, previous]."""
+        codes = np.where(self.current, 0, 1)
+        out = {"n": np.bincount(codes, minlength=2)}
+        for name, flag in self.flags.items():
+            out[name] = np.bincount(codes[flag], minlength=2)
+        out["q"] = report_rows.quantiles_by_group(self._values, codes[self._finite], 2, QUANTILES, self._order)
+        return out
+
+
+def _cohort(rows: report_rows.Rows, visible: np.ndarray, column: str, p: Period, flags: Any, minutes: str) -> _Cohort:
+    at = rows[column]
+    start, end, prev = (report_rows.to_us(x) for x in (p.start, p.end, p.prev_start))
+    index = np.flatnonzero(visible & (at != report_rows.NULL_US) & (at >= prev) & (at < end))
+    return _Cohort(rows, index, at[index] >= start, rows[minutes][index], flags(index))
+
+
+def _created(rows: report_rows.Rows, visible: np.ndarray, p: Period, now: dt.datetime) -> _Cohort:
+    def flags(ix: np.ndarray) -> dict[str, np.ndarray]:
+        status = rows["status"][ix]
+        due = rows["sla_response_due_at"][ix]
+        never_ok = [report_rows.STATUSES.index(s) for s in _NEVER_ANSWERED_OK]
+        waiting = (due != report_rows.NULL_US) & (due < report_rows.to_us(now))
+        counted = rows.flag(report_rows.RESPONSE_DECIDED)[ix] | (waiting & (status >= 0) & ~np.isin(status, never_ok))
+        return {"met": rows.flag(report_rows.RESPONSE_MET)[ix], "counted": counted}
+
+    return _cohort(rows, visible, "submit_date", p, flags, "sla_response_minutes")
+
+
+def _resolved(rows: report_rows.Rows, visible: np.ndarray, p: Period) -> _Cohort:
+    def flags(ix: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            "met": rows.flag(report_rows.RESOLUTION_MET)[ix],
+            "counted": rows.flag(report_rows.RESOLUTION_DECIDED)[ix],
+            "reopened": rows.flag(report_rows.REOPENED)[ix],
+        }
+
+    return _cohort(rows, visible, "resolved_at", p, flags, "sla_resolution_minutes")
+
+
+def _open_at(rows: report_rows.Rows, when: dt.datetime) -> np.ndarray:
+    """Numpy mirror of `open_at`."""
+    w = report_rows.to_us(when)
+    sub, res, closed = rows["submit_date"], rows["resolved_at"], rows["time_closed"]
+    still_open = np.isin(rows["status"], [report_rows.STATUSES.index(s) for s in _OPEN])
+    return (sub != report_rows.NULL_US) & (sub < w) & (still_open | (res >= w) | (closed >= w))
+
+
+def _breached_at(rows: report_rows.Rows, when: dt.datetime) -> np.ndarray:
+    """Numpy mirror of `breached_at` (NULL timestamps are the smallest int64: never >= w)."""
+    w = report_rows.to_us(when)
+    null = report_rows.NULL_US
+    first, resp_due = rows["first_response_at"], rows["sla_response_due_at"]
+    res, res_due, hold = rows["resolved_at"], rows["sla_resolution_due_at"], rows["on_hold_since"]
+    response = (resp_due != null) & (resp_due < w) & ((first == null) | (first > w))
+    paused_at = np.where(hold == null, w, np.minimum(hold, w))
+    resolution = ((res == null) | (res >= w)) & (res_due != null) & (res_due < paused_at)
+    return _open_at(rows, when) & (response | resolution)
+
+
+def _first(q: np.ndarray, row: int, quantile: float) -> float | None:
+    value = q[row, QUANTILES.index(quantile)]
+    return None if np.isnan(value) else float(value)
+
+
+def _ratings(rows: report_rows.Rows, visible: np.ndarray, p: Period) -> dict[str, Any]:
+    """Average rating given in the period / the previous one (tickets in scope), and how many."""
+    at = rows["rated_at"]
+    start, end, prev = (report_rows.to_us(x) for x in (p.start, p.end, p.prev_start))
+    given = visible & (rows["rating"] > 0) & (at >= prev) & (at < end)
+    cur = given & (at >= start)
+    stars = rows["rating"].astype(np.int64)
+
+    def avg(m: np.ndarray) -> float | None:
+        n = int(np.count_nonzero(m))
+        return None if n == 0 else int(stars[m].sum()) / n
+
+    return {"avg": avg(cur), "avg_prev": avg(given & ~cur), "n": int(np.count_nonzero(cur))}
+
+
+def _kpi_figures(
+    p: Period, now: dt.datetime, created: _Cohort, resolved: _Cohort, visible: np.ndarray
+) -> dict[str, Any]:
+    """The KPI tiles (current, previous): the grand totals of the two cohorts."""
+    c, r = created.totals(), resolved.totals()
+    rows = created.rows
+    as_of, prev_as_of = min(p.end, now), min(p.prev_end, now)
+    ratings = _ratings(rows, visible, p)
+
+    def both(fn: Callable[[int], Any]) -> tuple[Any, Any]:
+        return fn(0), fn(1)
 
     return {
-        "open_backlog": (backlog["open"], backlog["open_prev"]),
-        "created": (created["created"], created["created_prev"]),
-        "resolved": (resolved["resolved"], resolved["resolved_prev"]),
-        "response_p50": (_q(created, "q", 0.5), _q(created, "q_prev", 0.5)),
-        "response_p90": (_q(created, "q", 0.9), _q(created, "q_prev", 0.9)),
-        "resolution_p50": (_q(resolved, "q", 0.5), _q(resolved, "q_prev", 0.5)),
-        "resolution_p90": (_q(resolved, "q", 0.9), _q(resolved, "q_prev", 0.9)),
-        "response_compliance": (created["comp"], created["comp_prev"]),
-        "resolution_compliance": (resolved["comp"], resolved["comp_prev"]),
-        "breached_open": (backlog["breached"], backlog["breached_prev"]),
-        "reopen_rate": (resolved["reopen"], resolved["reopen_prev"]),
+        "open_backlog": tuple(int(np.count_nonzero(visible & _open_at(rows, w))) for w in (as_of, prev_as_of)),
+        "created": both(lambda i: int(c["n"][i])),
+        "resolved": both(lambda i: int(r["n"][i])),
+        "response_p50": both(lambda i: _first(c["q"], i, 0.5)),
+        "response_p90": both(lambda i: _first(c["q"], i, 0.9)),
+        "resolution_p50": both(lambda i: _first(r["q"], i, 0.5)),
+        "resolution_p90": both(lambda i: _first(r["q"], i, 0.9)),
+        "response_compliance": both(lambda i: _ratio(c["met"][i], c["counted"][i])),
+        "resolution_compliance": both(lambda i: _ratio(r["met"][i], r["counted"][i])),
+        "breached_open": tuple(int(np.count_nonzero(visible & _breached_at(rows, w))) for w in (as_of, prev_as_of)),
+        "reopen_rate": both(lambda i: _ratio(r["reopened"][i], r["n"][i])),
         "satisfaction": (ratings["avg"], ratings["avg_prev"]),
         "_ratings": ratings["n"],
     }
@@ -463,213 +527,137 @@ def _to_kpis(figures: dict[str, Any]) -> list[Kpi]:
     return [Kpi(d.key, d.label, d.unit, d.better, num(figures[d.key][0]), num(figures[d.key][1])) for d in KPI_DEFS]
 
 
+@dataclass
+class _Figures:
+    kpis: dict[str, Any]
+    created: pd.DataFrame
+    resolved: pd.DataFrame
+
+
+def _figures(
+    session: Session, mask: RowMask, p: Period, now: dt.datetime
+) -> _Figures:
+    """KPIs and both cohorts' groupings from one read of the packed rows."""
+    rows = _load(session, p, now)
+    visible = mask(rows)
+    created, resolved = _created(rows, visible, p, now), _resolved(rows, visible, p)
+    return _Figures(
+        _kpi_figures(p, now, created, resolved, visible),
+        _created_frame(created, p),
+        _resolved_frame(resolved, p),
+    )
+
+
 def kpis(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None) -> list[Kpi]:
     """The KPI tiles, each with its previous-period value (see the module docstring)."""
-    conds = _checked(session, actor, filters)
-    return _to_kpis(_kpi_figures(session, conds, period_of(filters), _now(now)))
+    return _to_kpis(_figures_for(session, actor, filters, now).kpis)
 
 
-# --- Grouped cohorts: trends, breakdowns, heat map, distribution -------------------------
-
-#: Breakdown dimensions: name -> Ticket column.
-DIMENSIONS: dict[str, Any] = {
-    "department": Ticket.department,
-    "category": Ticket.category,
-    "priority": Ticket.priority,
-    "coordinator": Ticket.assigned_to_id,
-}
-_GROUP_ORDER = ("department", "category", "priority", "coordinator", "week", "dow", "hour", "bucket")
+def department_kpi_figures(session: Session, department: str, filters: ReportFilters, now: dt.datetime):
+    """KPI (current, previous) pairs of one department, for the weekly summary (no actor)."""
+    _tune(session)
+    p = period_of(filters)
+    return _figures(session, _department_mask(department), p, now).kpis
 
 
-def _mask(grouped: tuple[str, ...], columns: tuple[str, ...]) -> int:
-    """The value PostgreSQL's GROUPING(columns...) takes for a grouping set."""
-    n = len(columns)
-    return sum(1 << (n - 1 - i) for i, c in enumerate(columns) if c not in grouped)
+def _figures_for(session: Session, actor: Employee, filters: ReportFilters, now: dt.datetime | None) -> _Figures:
+    _checked(session, actor, filters)
+    return _figures(session, _row_mask(actor, filters), period_of(filters), _now(now))
 
 
-def _grouped(
-    inner: Any,
-    columns: tuple[str, ...],
-    sets: dict[str, tuple[str, ...]],
-    aggregates: Callable[[], list[ColumnElement[Any]]],
-    quantiled: tuple[str, ...],
-) -> Any:
-    """Several groupings of one narrow, materialised cohort; returns a CTE with a `gid` per set.
+# --- Cohort frames: one row per (kind, key) as the page's tables expect -------------------
 
-    WHY not GROUPING SETS with `percentile_cont`: an ordered-set aggregate forbids hashing, so
-    PostgreSQL re-sorted the whole (wide) cohort once per grouping set and sorted every group's
-    values again inside the aggregate - seconds per set on a million tickets. Here each set is a
-    hashed GROUP BY over the cohort (read once, materialised, few columns) that collects the
-    minutes per group with `array_agg`; `percentile_cont` then runs over `unnest` of that array
-    (the same values, so the same result). The cohort is materialised in minutes order, so the
-    arrays arrive presorted and the aggregate's own sort is a linear check, not a full sort.
-    Only the sets in `quantiled` carry the array; the others get q = NULL.
-    """
-    arr_type = postgresql.ARRAY(Float)
-    parts: list[Select[Any]] = []
-    for kind, grouped in sets.items():
-        cols = [inner.c[c] if c in grouped else _typed_null(inner.c[c]).label(c) for c in columns]
-        arr = (
-            func.array_agg(inner.c.minutes).filter(inner.c.minutes.is_not(None))
-            if kind in quantiled
-            else cast(null(), arr_type)
-        )
-        parts.append(
-            select(
-                literal(_mask(grouped, columns), Integer).label("gid"),
-                *cols,
-                arr.label("arr"),
-                *aggregates(),
-            ).group_by(*[inner.c[c] for c in grouped])
-        )
-    raw = union_all(*parts).cte("g0")
-    values = func.unnest(raw.c.arr).table_valued("v").render_derived(name="u")
-    q = select(_quantiles(values.c.v)).select_from(values).scalar_subquery()
-    others = [c for c in raw.c if c.name not in ("gid", *columns, "arr")]
-    return select(raw.c.gid, *[raw.c[c] for c in columns], *others[:1], q.label("q"), *others[1:]).cte("g")
+_FRAME = ["kind", "key", "week", "a", "b", "n", "q", "met", "counted"]
 
 
-def _typed_null(column: Any) -> ColumnElement[Any]:
-    """NULL of the column's type (UNION ALL branches must agree; SQL functions carry no type)."""
-    if isinstance(column.type, NullType):
-        return cast(null(), DateTime(timezone=False) if column.name == "week" else Integer)
-    return cast(null(), column.type)
+def _q_list(q: np.ndarray, i: int) -> list[float | None] | None:
+    row = q[i]
+    if np.isnan(row).all():
+        return None
+    return [None if np.isnan(v) else float(v) for v in row]
 
 
-def _cohort(select_: Select[Any], minutes: ColumnElement[Any]) -> Any:
-    """The cohort's few columns, read once and materialised (ordered by minutes, see _grouped)."""
-    return select_.order_by(minutes.nulls_last()).cte("c").prefix_with("MATERIALIZED")
+def _dimension_rows(cohort: _Cohort, extra: tuple[str, ...], names: dict[str, Callable[[int], Any]]) -> list[dict]:
+    out: list[dict] = []
+    for kind, column in (
+        ("department", "department"),
+        ("category", "category"),
+        ("priority", "priority"),
+        ("coordinator", "assigned_to_id"),
+    ):
+        cur = cohort.current
+        codes, keys = _codes(cohort.col(column))
+        g = cohort.group(codes, len(keys))
+        present = np.bincount(codes[cur], minlength=len(keys)) > 0
+        for i in np.flatnonzero(present):
+            row = {"kind": kind, "key": names[kind](int(keys[i])), "week": None, "a": None, "b": None}
+            row.update({"n": int(g["n"][i]), "q": _q_list(g["q"], i), "met": int(g["met"][i])})
+            row["counted"] = int(g["counted"][i])
+            for name in extra:
+                row[name] = int(g[name][i])
+            out.append(row)
+    return out
 
 
-def _created_cohort(session: Session, conds: list[ColumnElement[bool]], p: Period, now: dt.datetime) -> pd.DataFrame:
-    """Created-in-period figures by week, dimension and weekday x hour, in one statement."""
-    inner = _cohort(
-        select(
-            Ticket.department,
-            Ticket.category,
-            Ticket.priority,
-            cast(Ticket.assigned_to_id, String).label("coordinator"),
-            _week(Ticket.submit_date, p.tz).label("week"),
-            cast(extract("isodow", _local(Ticket.submit_date, p.tz)), Integer).label("dow"),
-            cast(extract("hour", _local(Ticket.submit_date, p.tz)), Integer).label("hour"),
-            Ticket.sla_response_minutes.label("minutes"),
-            Ticket.sla_response_met.label("met"),
-            response_counted(now).label("counted"),
-        ).where(*conds, Ticket.submit_date >= p.start, Ticket.submit_date < p.end),
-        Ticket.sla_response_minutes,
-    )
-    columns = ("department", "category", "priority", "coordinator", "week", "dow", "hour")
-    sets = {
-        "department": ("department",),
-        "category": ("category",),
-        "priority": ("priority",),
-        "coordinator": ("coordinator",),
-        "week": ("week",),
-        "heat": ("dow", "hour"),
+def _names_of(rows: report_rows.Rows) -> dict[str, Callable[[int], Any]]:
+    return {
+        "department": lambda k: rows.departments.get(k),
+        "category": lambda k: rows.categories.get(k),
+        "priority": lambda k: None if k < 0 else report_rows.PRIORITIES[k],
+        "coordinator": lambda k: None if k < 0 else str(k),
     }
-    g = _grouped(
-        inner,
-        columns,
-        sets,
-        lambda: [
-            func.count().label("n"),
-            func.count().filter(inner.c.met.is_(True)).label("met"),
-            func.count().filter(inner.c.counted).label("counted"),
-        ],
-        ("department", "category", "priority", "coordinator", "week"),
-    )
-    return _expand(session, g, columns, sets, p)
 
 
-def _resolved_cohort(session: Session, conds: list[ColumnElement[bool]], p: Period) -> pd.DataFrame:
-    """Resolved-in-period figures by week, dimension and priority x time bucket."""
-    inner = _cohort(
-        select(
-            Ticket.department,
-            Ticket.category,
-            Ticket.priority,
-            cast(Ticket.assigned_to_id, String).label("coordinator"),
-            _week(Ticket.resolved_at, p.tz).label("week"),
-            _resolution_bucket().label("bucket"),
-            Ticket.sla_resolution_minutes.label("minutes"),
-            Ticket.sla_resolution_met.label("met"),
-            (Ticket.reopen_count > 0).label("reopened"),
-        ).where(*conds, Ticket.resolved_at >= p.start, Ticket.resolved_at < p.end),
-        Ticket.sla_resolution_minutes,
-    )
-    columns = ("department", "category", "priority", "coordinator", "week", "bucket")
-    sets = {
-        "department": ("department",),
-        "category": ("category",),
-        "priority": ("priority",),
-        "coordinator": ("coordinator",),
-        "week": ("week",),
-        "hist": ("priority", "bucket"),
-    }
-    g = _grouped(
-        inner,
-        columns,
-        sets,
-        lambda: [
-            func.count().label("n"),
-            func.count().filter(inner.c.met.is_(True)).label("met"),
-            func.count().filter(inner.c.met.is_not(None)).label("counted"),
-            func.count().filter(inner.c.reopened).label("reopened"),
-        ],
-        ("department", "category", "priority", "coordinator", "week"),
-    )
-    return _expand(session, g, columns, sets, p)
+def _weeks(cohort: _Cohort, column: str, p: Period, extra: tuple[str, ...]) -> list[dict]:
+    """Every week of the period (empty ones too), by the local week of `column`."""
+    first = p.start.date() - dt.timedelta(days=p.start.weekday())
+    last_day = (p.end - dt.timedelta(days=1)).date()
+    count = ((last_day - dt.timedelta(days=last_day.weekday())) - first).days // 7 + 1
+    days, isodow, _ = report_rows.local_parts(cohort.col(column), p.tz)
+    codes = (days - (isodow - 1) - (first - dt.date(1970, 1, 1)).days) // 7
+    codes = np.where(cohort.current, codes, count)  # outside the series: previous period
+    g = cohort.group(np.clip(codes, 0, count), count)
+    out = []
+    for i in range(count):
+        week = dt.datetime.combine(first + dt.timedelta(days=7 * i), dt.time(0))
+        row = {"kind": "week", "key": None, "week": week, "a": None, "b": None, "n": int(g["n"][i])}
+        row.update({"q": _q_list(g["q"], i), "met": int(g["met"][i]), "counted": int(g["counted"][i])})
+        for name in extra:
+            row[name] = int(g[name][i])
+        out.append(row)
+    return out
 
 
-def _expand(session: Session, g: Any, columns: tuple[str, ...], sets: dict[str, tuple[str, ...]], p: Period):
-    """Turn the grouping-set rows into one frame (kind, key, ...), filling weeks/cells/buckets."""
-    aggs = [c.name for c in g.c if c.name not in columns and c.name != "gid"]
+def _created_frame(cohort: _Cohort, p: Period) -> pd.DataFrame:
+    """Created-in-period figures by dimension, week and local weekday x hour."""
+    rows = _dimension_rows(cohort, (), _names_of(cohort.rows)) + _weeks(cohort, "submit_date", p, ())
+    _, isodow, hour = report_rows.local_parts(cohort.col("submit_date"), p.tz)
+    g = cohort.group((isodow - 1) * 24 + hour, 7 * 24, quantiled=False)
+    for d in range(1, 8):
+        for h in range(24):
+            i = (d - 1) * 24 + h
+            cell = {"kind": "heat", "key": None, "week": None, "a": d, "b": h, "n": int(g["n"][i]), "q": None}
+            rows.append(cell | {"met": int(g["met"][i]), "counted": int(g["counted"][i])})
+    return pd.DataFrame(rows, columns=_FRAME)
 
-    def row(kind: str, key: ColumnElement[Any], week: Any, a: Any, b: Any, source: Any) -> Select[Any]:
-        return select(
-            literal(kind).label("kind"),
-            cast(key, String).label("key"),
-            cast(week, DateTime(timezone=False)).label("week"),
-            cast(a, Integer).label("a"),
-            cast(b, Integer).label("b"),
-            *[source.c[x] for x in aggs],
-        )
 
-    parts: list[Select[Any]] = []
-    for kind, grouped in sets.items():
-        mask = _mask(grouped, columns)
-        if kind == "week":
-            weeks = _week_series(p).subquery("weeks")
-            parts.append(
-                row(kind, null(), weeks.c.week, null(), null(), g)
-                .select_from(weeks)
-                .outerjoin(g, and_(g.c.gid == mask, g.c.week == weeks.c.week))
-            )
-        elif kind == "heat":
-            d = func.generate_series(1, 7).table_valued("d").render_derived(name="dd")
-            h = func.generate_series(0, 23).table_valued("h").render_derived(name="hh")
-            parts.append(
-                row(kind, null(), null(), d.c.d, h.c.h, g)
-                .select_from(d.join(h, literal(True)))
-                .outerjoin(g, and_(g.c.gid == mask, g.c.dow == d.c.d, g.c.hour == h.c.h))
-            )
-        elif kind == "hist":
-            pr = (
-                func.unnest(literal_column("ARRAY[" + ",".join(f"'{x.value}'" for x in Priority) + "]"))
-                .table_valued("p")
-                .render_derived(name="pp")
-            )
-            b = func.generate_series(0, len(RESOLUTION_BOUNDS_HOURS)).table_valued("b").render_derived(name="bb")
-            parts.append(
-                row(kind, pr.c.p, null(), b.c.b, null(), g)
-                .select_from(pr.join(b, literal(True)))
-                .outerjoin(g, and_(g.c.gid == mask, g.c.priority == pr.c.p, g.c.bucket == b.c.b))
-            )
-        else:
-            parts.append(row(kind, g.c[grouped[0]], null(), null(), null(), g).where(g.c.gid == mask))
-    result = session.execute(union_all(*parts))
-    return pd.DataFrame(result.mappings().all(), columns=["kind", "key", "week", "a", "b", *aggs])
-
+def _resolved_frame(cohort: _Cohort, p: Period) -> pd.DataFrame:
+    """Resolved-in-period figures by dimension, week and priority x resolution-time bucket."""
+    extra = ("reopened",)
+    rows = _dimension_rows(cohort, extra, _names_of(cohort.rows)) + _weeks(cohort, "resolved_at", p, extra)
+    buckets = len(RESOLUTION_BOUNDS_HOURS) + 1
+    bucket = np.searchsorted(np.array(RESOLUTION_BOUNDS_HOURS, dtype=float), cohort.minutes / 60.0, side="right")
+    priority = cohort.col("priority")
+    known = (priority >= 0) & ~np.isnan(cohort.minutes)  # NULL priority or minutes: in no cell
+    codes = np.where(known, priority * buckets + bucket, len(Priority) * buckets)
+    g = cohort.group(codes, len(Priority) * buckets + 1, quantiled=False)
+    for pi, pr in enumerate(report_rows.PRIORITIES):
+        for b in range(buckets):
+            i = pi * buckets + b
+            cell = {"kind": "hist", "key": pr, "week": None, "a": b, "b": None, "n": int(g["n"][i]), "q": None}
+            counts = {name: int(g[name][i]) for name in ("met", "counted", "reopened")}
+            rows.append(cell | counts)
+    return pd.DataFrame(rows, columns=[*_FRAME, "reopened"])
 
 # --- Public views (each checks policy) ----------------------------------------------------
 
@@ -778,9 +766,8 @@ def trends(
     session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None
 ) -> pd.DataFrame:
     """Weekly: created vs resolved, p50/p90 response and resolution, compliance %."""
-    conds = _checked(session, actor, filters)
-    p = period_of(filters)
-    return _trends(_created_cohort(session, conds, p, _now(now)), _resolved_cohort(session, conds, p))
+    f = _figures_for(session, actor, filters, now)
+    return _trends(f.created, f.resolved)
 
 
 def breakdown(
@@ -789,25 +776,20 @@ def breakdown(
     """Counts, medians and compliance per department / category / priority / coordinator."""
     if dimension not in DIMENSIONS:
         raise ValidationError({"dimension": "must be one of " + ", ".join(DIMENSIONS)})
-    conds = _checked(session, actor, filters)
-    p = period_of(filters)
-    return _breakdown(
-        session, _created_cohort(session, conds, p, _now(now)), _resolved_cohort(session, conds, p), dimension
-    )
+    f = _figures_for(session, actor, filters, now)
+    return _breakdown(session, f.created, f.resolved, dimension)
 
 
 def resolution_distribution(
     session: Session, actor: Employee, filters: ReportFilters
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per priority: quantiles of resolution minutes (box plot) and a bucket histogram."""
-    conds = _checked(session, actor, filters)
-    return _distribution(_resolved_cohort(session, conds, period_of(filters)))
+    return _distribution(_figures_for(session, actor, filters, None).resolved)
 
 
 def arrivals_heatmap(session: Session, actor: Employee, filters: ReportFilters) -> pd.DataFrame:
     """Tickets created per local weekday x hour (all 168 cells)."""
-    conds = _checked(session, actor, filters)
-    return _heatmap(_created_cohort(session, conds, period_of(filters), _now(None)))
+    return _heatmap(_figures_for(session, actor, filters, None).created)
 
 
 def _backlog(session: Session, conds: list[ColumnElement[bool]], now: dt.datetime) -> pd.DataFrame:
@@ -937,26 +919,24 @@ def due_soon(session: Session, actor: Employee, filters: ReportFilters, *, now: 
 def dashboard(
     session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None
 ) -> Dashboard:
-    """All of the page's data with the fewest scans (two grouped cohort queries)."""
+    """All of the page's data: one read of the packed rows, then the backlog and due-soon queries."""
     conds = _checked(session, actor, filters)
     now = _now(now)
     p = period_of(filters)
-    figures = _kpi_figures(session, conds, p, now)
-    created = _created_cohort(session, conds, p, now)
-    resolved = _resolved_cohort(session, conds, p)
-    dist, hist = _distribution(resolved)
+    f = _figures(session, _row_mask(actor, filters), p, now)
+    dist, hist = _distribution(f.resolved)
     return Dashboard(
         filters=filters,
         computed_at=now,
-        kpis=_to_kpis(figures),
-        trends=_trends(created, resolved),
-        breakdowns={dim: _breakdown(session, created, resolved, dim) for dim in DIMENSIONS},
+        kpis=_to_kpis(f.kpis),
+        trends=_trends(f.created, f.resolved),
+        breakdowns={dim: _breakdown(session, f.created, f.resolved, dim) for dim in DIMENSIONS},
         distribution=dist,
         histogram=hist,
         backlog=_backlog(session, conds, now),
         due_soon=_due_soon(session, conds, now),
-        heatmap=_heatmap(created),
-        extra={"ratings": figures["_ratings"]},
+        heatmap=_heatmap(f.created),
+        extra={"ratings": f.kpis["_ratings"]},
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import notifications, reporting
-from .models import Department, Ticket
+from .models import Department
 from .reporting import FORMATTERS, KPI_DEFS, ReportFilters
 from .settings import get_settings
 
@@ -44,8 +44,7 @@ def _change(value: float | None, previous: float | None, unit: str) -> str:
 
 def summary_text(session: Session, department: str, filters: ReportFilters, now: dt.datetime) -> str:
     """The plain-text summary of one department's week (previous week in brackets)."""
-    reporting._tune(session)
-    figures = reporting._kpi_figures(session, [Ticket.department == department], reporting.period_of(filters), now)
+    figures = reporting.department_kpi_figures(session, department, filters, now)
     lines = [
         f"Weekly SLA summary for {department}: {filters.start:%a %d %b %Y} to {filters.end:%a %d %b %Y}",
         "(the week before in brackets)",
