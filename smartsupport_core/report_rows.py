@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,6 +215,12 @@ class Rows:
     def flag(self, bit: int) -> np.ndarray:
         return (self["flags"] & bit) != 0
 
+    def status_in(self, statuses: Iterable[str]) -> np.ndarray:
+        """`status IN (...)`: false for a NULL status."""
+        lut = np.zeros(len(STATUSES) + 1, dtype=bool)  # index 0: NULL
+        lut[[STATUSES.index(s) + 1 for s in statuses]] = True
+        return lut[self["status"] + 1]
+
 
 def load(session: Session, lo: dt.date, since: dt.datetime) -> Rows:
     """Every ticket submitted on a UTC day >= `lo`, plus every older one still open or
@@ -236,48 +243,100 @@ def to_us(when: dt.datetime) -> int:
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def quantiles_by_group(
-    values: np.ndarray, codes: np.ndarray, groups: int, quantiles: tuple[float, ...], order: np.ndarray | None = None
-) -> np.ndarray:
-    """Exact `percentile_cont` (linear interpolation) of `values` per group code 0..groups-1.
+class Ranker:
+    """Exact `percentile_cont` (linear interpolation) of one set of values per any grouping.
 
-    Returns a (groups, len(quantiles)) array, NaN for a group without values; `values`
-    must hold no NaN. `order` (argsort of `values`) can be shared between groupings: each
-    grouping then costs one stable sort of small integers (a radix sort in numpy).
-    Arithmetic as PostgreSQL's percentile_cont: h = q * (n - 1), lo = floor(h),
-    result = v[lo] + (h - lo) * (v[ceil(h)] - v[lo]).
+    Without sorting the values: each value's float64 bit pattern, read as an integer, orders
+    like the value (negative ones flipped), so its top 20 bits (sign, exponent, 8 mantissa
+    bits) put it in a value range with every value of a lower range smaller. Per grouping,
+    a histogram of (group, range) locates the range holding each wanted rank, and only the
+    values in those ranges are sorted. Arithmetic as PostgreSQL's percentile_cont:
+    h = q * (n - 1), lo = floor(h), result = v[lo] + (h - lo) * (v[ceil(h)] - v[lo]).
     """
-    out = np.full((groups, len(quantiles)), np.nan)
-    if len(values) == 0:
-        return out
-    if order is None:
-        order = np.argsort(values)
-    small = codes.astype(np.int16) if groups < 2**15 else codes
-    by_group = np.argsort(small[order], kind="stable")
-    ranked = order[by_group]
-    sorted_values = values[ranked]
-    counts = np.bincount(codes, minlength=groups)
-    starts = np.cumsum(counts) - counts
-    present = counts > 0
-    n = counts[present].astype(np.float64)
-    base = starts[present]
-    for j, q in enumerate(quantiles):
-        h = q * (n - 1)
+
+    SHIFT = 44
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values  # no NaN
+        bits = values.view(np.int64)
+        key = np.where(bits < 0, bits ^ np.int64(0x7FFFFFFFFFFFFFFF), bits) if (bits < 0).any() else bits
+        coarse = (key >> self.SHIFT) if len(values) else key
+        if len(values):
+            coarse = coarse - coarse.min()
+            used = np.bincount(coarse) > 0
+            self.bucket = (np.cumsum(used) - 1)[coarse]  # dense range numbers, in value order
+            self.width = int(used.sum())
+        else:
+            self.bucket, self.width = coarse, 1
+
+    def quantiles(self, codes: np.ndarray, groups: int, quantiles: tuple[float, ...]) -> np.ndarray:
+        """(groups, len(quantiles)) array for group codes 0..groups-1 of the values; NaN = empty."""
+        out = np.full((groups, len(quantiles)), np.nan)
+        if len(self.values) == 0:
+            return out
+        width = self.width
+        cell = codes * width + self.bucket
+        counts = np.bincount(cell, minlength=groups * width).reshape(groups, width)
+        cum = np.cumsum(counts, axis=1)
+        n = cum[:, -1]
+        present = np.flatnonzero(n)
+        qs = np.array(quantiles, dtype=np.float64)
+        h = qs[None, :] * (n[present, None] - 1).astype(np.float64)
         first = np.floor(h)
-        lo = sorted_values[base + first.astype(np.int64)]
-        hi = sorted_values[base + np.ceil(h).astype(np.int64)]
-        out[present, j] = lo + (h - first) * (hi - lo)
-    return out
+        ranks = np.stack([first.astype(np.int64), np.ceil(h).astype(np.int64)])  # (2, present, q)
+        # the range holding each rank, and the rank's place inside that range
+        where = np.empty_like(ranks)
+        for k, g in enumerate(present):
+            where[:, k, :] = np.searchsorted(cum[g], ranks[:, k, :], side="right")
+        gcol = present[None, :, None]
+        within = ranks - (cum[gcol, where] - counts[gcol, where])
+        wanted = (gcol * width + where).ravel()
+        mark = np.zeros(groups * width, dtype=bool)
+        mark[wanted] = True
+        picked = np.flatnonzero(mark[cell])
+        picked_cell, picked_value = cell[picked], self.values[picked]
+        order = np.lexsort((picked_value, picked_cell))
+        picked_cell, picked_value = picked_cell[order], picked_value[order]
+        start = np.searchsorted(picked_cell, wanted)
+        v = picked_value[start + within.ravel()].reshape(ranks.shape)
+        lo, hi = v[0], v[1]
+        out[present] = lo + (h - first) * (hi - lo)
+        return out
+
+
+HOUR_US = 3_600_000_000
+DAY_US = 24 * HOUR_US
+
+
+def _offsets_us(instants_us: np.ndarray, tz: str) -> np.ndarray:
+    """UTC offset (microseconds) of each instant in zone `tz` (pandas/zoneinfo rules)."""
+    import pandas as pd
+
+    utc = pd.DatetimeIndex(instants_us.astype("datetime64[us]")).tz_localize("UTC")
+    local = utc.tz_convert(tz).tz_localize(None).as_unit("us").asi8
+    return local - instants_us
 
 
 def local_parts(us: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(local day number, ISO weekday 1-7, hour) of UTC microsecond instants in zone `tz`."""
-    import pandas as pd
+    """(local day number, ISO weekday 1-7, hour) of UTC microsecond instants in zone `tz`.
 
-    utc = pd.DatetimeIndex(us.astype("datetime64[us]")).tz_localize("UTC")
-    local = utc.tz_convert(tz).tz_localize(None).as_unit("us").asi8
-    day_us = 86_400_000_000
-    days = np.floor_divide(local, day_us)
+    The zone's offset is looked up once per UTC hour of the range (offsets change at most
+    a few times a year); the few instants in an hour that contains a change get their own."""
+    if len(us) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    hours = np.floor_divide(us, HOUR_US)
+    first = int(hours.min())
+    grid = np.arange(first, int(hours.max()) + 2, dtype=np.int64) * HOUR_US
+    at_start = _offsets_us(grid, tz)
+    at_end = _offsets_us(grid[1:] - 1, tz)
+    offset = at_start[:-1][hours - first]
+    changing = np.flatnonzero(at_start[:-1] != at_end)
+    if len(changing):
+        odd = np.flatnonzero(np.isin(hours - first, changing))
+        offset[odd] = _offsets_us(us[odd], tz)
+    local = us + offset
+    days = np.floor_divide(local, DAY_US)
     isodow = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday
-    hour = np.floor_divide(local - days * day_us, 3_600_000_000)
+    hour = np.floor_divide(local - days * DAY_US, HOUR_US)
     return days, isodow, hour

@@ -390,13 +390,24 @@ class _Cohort:
     flags: dict[str, np.ndarray]  # bool per cohort ticket: met, counted, (reopened)
 
     def __post_init__(self) -> None:
-        finite = ~np.isnan(self.minutes)
-        self._finite = np.flatnonzero(finite)
-        self._values = self.minutes[self._finite]
-        self._order = np.argsort(self._values)  # shared by every grouping's percentiles
+        self._finite = np.flatnonzero(~np.isnan(self.minutes))  # NULL minutes: in no percentile
+        self._ranker = report_rows.Ranker(self.minutes[self._finite])
+        self._cols: dict[str, np.ndarray] = {}
+        self._local: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def col(self, name: str) -> np.ndarray:
-        return self.rows[name][self.index]
+        if name not in self._cols:
+            self._cols[name] = self.rows[name][self.index]
+        return self._cols[name]
+
+    def local(self, name: str, tz: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(local day number, ISO weekday, hour) of a timestamp column."""
+        if name not in self._local:
+            self._local[name] = report_rows.local_parts(self.col(name), tz)
+        return self._local[name]
+
+    def _quantiles(self, codes: np.ndarray, groups: int) -> np.ndarray:
+        return self._ranker.quantiles(codes[self._finite], groups, QUANTILES)
 
     def group(self, codes: np.ndarray, groups: int, quantiled: bool = True) -> dict[str, np.ndarray]:
         """n, counts per flag and the QUANTILES per group of the CURRENT period's tickets."""
@@ -405,10 +416,7 @@ class _Cohort:
         for name, flag in self.flags.items():
             out[name] = np.bincount(codes[flag], minlength=groups + 1)[:groups]
         if quantiled:
-            q = report_rows.quantiles_by_group(
-                self._values, codes[self._finite], groups + 1, QUANTILES, self._order
-            )
-            out["q"] = q[:groups]
+            out["q"] = self._quantiles(codes, groups + 1)[:groups]
         return out
 
     def totals(self) -> dict[str, np.ndarray]:
@@ -417,7 +425,7 @@ class _Cohort:
         out = {"n": np.bincount(codes, minlength=2)}
         for name, flag in self.flags.items():
             out[name] = np.bincount(codes[flag], minlength=2)
-        out["q"] = report_rows.quantiles_by_group(self._values, codes[self._finite], 2, QUANTILES, self._order)
+        out["q"] = self._quantiles(codes, 2)
         return out
 
 
@@ -430,11 +438,11 @@ def _cohort(rows: report_rows.Rows, visible: np.ndarray, column: str, p: Period,
 
 def _created(rows: report_rows.Rows, visible: np.ndarray, p: Period, now: dt.datetime) -> _Cohort:
     def flags(ix: np.ndarray) -> dict[str, np.ndarray]:
-        status = rows["status"][ix]
         due = rows["sla_response_due_at"][ix]
-        never_ok = [report_rows.STATUSES.index(s) for s in _NEVER_ANSWERED_OK]
         waiting = (due != report_rows.NULL_US) & (due < report_rows.to_us(now))
-        counted = rows.flag(report_rows.RESPONSE_DECIDED)[ix] | (waiting & (status >= 0) & ~np.isin(status, never_ok))
+        # status NOT IN (Rejected, Withdrawn): false for a NULL status, as in SQL
+        answerable = rows.status_in([s for s in report_rows.STATUSES if s not in _NEVER_ANSWERED_OK])[ix]
+        counted = rows.flag(report_rows.RESPONSE_DECIDED)[ix] | (waiting & answerable)
         return {"met": rows.flag(report_rows.RESPONSE_MET)[ix], "counted": counted}
 
     return _cohort(rows, visible, "submit_date", p, flags, "sla_response_minutes")
@@ -451,24 +459,22 @@ def _resolved(rows: report_rows.Rows, visible: np.ndarray, p: Period) -> _Cohort
     return _cohort(rows, visible, "resolved_at", p, flags, "sla_resolution_minutes")
 
 
-def _open_at(rows: report_rows.Rows, when: dt.datetime) -> np.ndarray:
-    """Numpy mirror of `open_at`."""
-    w = report_rows.to_us(when)
-    sub, res, closed = rows["submit_date"], rows["resolved_at"], rows["time_closed"]
-    still_open = np.isin(rows["status"], [report_rows.STATUSES.index(s) for s in _OPEN])
-    return (sub != report_rows.NULL_US) & (sub < w) & (still_open | (res >= w) | (closed >= w))
-
-
-def _breached_at(rows: report_rows.Rows, when: dt.datetime) -> np.ndarray:
-    """Numpy mirror of `breached_at` (NULL timestamps are the smallest int64: never >= w)."""
+def _open_and_breached(rows: report_rows.Rows, visible: np.ndarray, when: dt.datetime) -> tuple[int, int]:
+    """How many visible tickets `open_at(when)` and `breached_at(when)` select (numpy mirrors;
+    a NULL timestamp is the smallest int64, so `x >= w` is false for it as in SQL)."""
     w = report_rows.to_us(when)
     null = report_rows.NULL_US
-    first, resp_due = rows["first_response_at"], rows["sla_response_due_at"]
-    res, res_due, hold = rows["resolved_at"], rows["sla_resolution_due_at"], rows["on_hold_since"]
+    sub = rows["submit_date"]
+    still_open = rows.status_in(_OPEN)
+    ended_after = (rows["resolved_at"] >= w) | (rows["time_closed"] >= w)
+    is_open = visible & (sub != null) & (sub < w) & (still_open | ended_after)
+    ix = np.flatnonzero(is_open)
+    first, resp_due = rows["first_response_at"][ix], rows["sla_response_due_at"][ix]
+    res, res_due, hold = rows["resolved_at"][ix], rows["sla_resolution_due_at"][ix], rows["on_hold_since"][ix]
     response = (resp_due != null) & (resp_due < w) & ((first == null) | (first > w))
     paused_at = np.where(hold == null, w, np.minimum(hold, w))
     resolution = ((res == null) | (res >= w)) & (res_due != null) & (res_due < paused_at)
-    return _open_at(rows, when) & (response | resolution)
+    return len(ix), int(np.count_nonzero(response | resolution))
 
 
 def _first(q: np.ndarray, row: int, quantile: float) -> float | None:
@@ -497,14 +503,14 @@ def _kpi_figures(
     """The KPI tiles (current, previous): the grand totals of the two cohorts."""
     c, r = created.totals(), resolved.totals()
     rows = created.rows
-    as_of, prev_as_of = min(p.end, now), min(p.prev_end, now)
+    backlog = [_open_and_breached(rows, visible, w) for w in (min(p.end, now), min(p.prev_end, now))]
     ratings = _ratings(rows, visible, p)
 
     def both(fn: Callable[[int], Any]) -> tuple[Any, Any]:
         return fn(0), fn(1)
 
     return {
-        "open_backlog": tuple(int(np.count_nonzero(visible & _open_at(rows, w))) for w in (as_of, prev_as_of)),
+        "open_backlog": (backlog[0][0], backlog[1][0]),
         "created": both(lambda i: int(c["n"][i])),
         "resolved": both(lambda i: int(r["n"][i])),
         "response_p50": both(lambda i: _first(c["q"], i, 0.5)),
@@ -513,7 +519,7 @@ def _kpi_figures(
         "resolution_p90": both(lambda i: _first(r["q"], i, 0.9)),
         "response_compliance": both(lambda i: _ratio(c["met"][i], c["counted"][i])),
         "resolution_compliance": both(lambda i: _ratio(r["met"][i], r["counted"][i])),
-        "breached_open": tuple(int(np.count_nonzero(visible & _breached_at(rows, w))) for w in (as_of, prev_as_of)),
+        "breached_open": (backlog[0][1], backlog[1][1]),
         "reopen_rate": both(lambda i: _ratio(r["reopened"][i], r["n"][i])),
         "satisfaction": (ratings["avg"], ratings["avg_prev"]),
         "_ratings": ratings["n"],
@@ -613,7 +619,7 @@ def _weeks(cohort: _Cohort, column: str, p: Period, extra: tuple[str, ...]) -> l
     first = p.start.date() - dt.timedelta(days=p.start.weekday())
     last_day = (p.end - dt.timedelta(days=1)).date()
     count = ((last_day - dt.timedelta(days=last_day.weekday())) - first).days // 7 + 1
-    days, isodow, _ = report_rows.local_parts(cohort.col(column), p.tz)
+    days, isodow, _ = cohort.local(column, p.tz)
     codes = (days - (isodow - 1) - (first - dt.date(1970, 1, 1)).days) // 7
     codes = np.where(cohort.current, codes, count)  # outside the series: previous period
     g = cohort.group(np.clip(codes, 0, count), count)
@@ -631,7 +637,7 @@ def _weeks(cohort: _Cohort, column: str, p: Period, extra: tuple[str, ...]) -> l
 def _created_frame(cohort: _Cohort, p: Period) -> pd.DataFrame:
     """Created-in-period figures by dimension, week and local weekday x hour."""
     rows = _dimension_rows(cohort, (), _names_of(cohort.rows)) + _weeks(cohort, "submit_date", p, ())
-    _, isodow, hour = report_rows.local_parts(cohort.col("submit_date"), p.tz)
+    _, isodow, hour = cohort.local("submit_date", p.tz)
     g = cohort.group((isodow - 1) * 24 + hour, 7 * 24, quantiled=False)
     for d in range(1, 8):
         for h in range(24):
