@@ -212,6 +212,19 @@ class Rows:
             self._cols[name] = col
         return col
 
+    def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Dense codes 0..k-1 of an id column whose values are >= -1 (-1 = NULL), and the
+        id of each code (ascending)."""
+        key = "codes:" + name
+        if key not in self._cols:
+            shifted = self[name].astype(np.int64) + 1
+            present = np.flatnonzero(np.bincount(shifted)) if len(shifted) else np.zeros(0, dtype=np.int64)
+            lut = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.int64)
+            lut[present] = np.arange(len(present))
+            self._cols[key] = np.take(lut, shifted)
+            self._cols[key + ":keys"] = present - 1
+        return self._cols[key], self._cols[key + ":keys"]
+
     def flag(self, bit: int) -> np.ndarray:
         return (self["flags"] & bit) != 0
 
@@ -317,26 +330,38 @@ def _offsets_us(instants_us: np.ndarray, tz: str) -> np.ndarray:
     return local - instants_us
 
 
-def local_parts(us: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(local day number, ISO weekday 1-7, hour) of UTC microsecond instants in zone `tz`.
+SLOT_US = 15 * 60 * 1_000_000  # every zone's offset is a multiple of 15 minutes (since 1980)
 
-    The zone's offset is looked up once per UTC hour of the range (offsets change at most
-    a few times a year); the few instants in an hour that contains a change get their own."""
+
+def _parts(local_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(day number of the week's Monday, weekday x hour cell (ISO weekday - 1) * 24 + hour)."""
+    days = np.floor_divide(local_us, DAY_US)
+    weekday = (days + 3) % 7  # Monday 0; 1970-01-01 was a Thursday
+    hour = np.floor_divide(local_us - days * DAY_US, HOUR_US)
+    return days - weekday, weekday * 24 + hour
+
+
+def local_parts(us: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """Of UTC microsecond instants in zone `tz`: the local day number of their week's Monday
+    and their local weekday x hour cell ((ISO weekday - 1) * 24 + hour).
+
+    Worked out per 15-minute UTC slot of the range: when the slot's first and last
+    microsecond have the same offset, week and cell, so has every instant in it; instants
+    in the rare other slots (an offset change, an offset not a multiple of 15 minutes) get
+    their own."""
     if len(us) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    hours = np.floor_divide(us, HOUR_US)
-    first = int(hours.min())
-    grid = np.arange(first, int(hours.max()) + 2, dtype=np.int64) * HOUR_US
-    at_start = _offsets_us(grid, tz)
-    at_end = _offsets_us(grid[1:] - 1, tz)
-    offset = at_start[:-1][hours - first]
-    changing = np.flatnonzero(at_start[:-1] != at_end)
-    if len(changing):
-        odd = np.flatnonzero(np.isin(hours - first, changing))
-        offset[odd] = _offsets_us(us[odd], tz)
-    local = us + offset
-    days = np.floor_divide(local, DAY_US)
-    isodow = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday
-    hour = np.floor_divide(local - days * DAY_US, HOUR_US)
-    return days, isodow, hour
+        return empty, empty
+    slot = np.floor_divide(us, SLOT_US)
+    first = int(slot.min())
+    starts = np.arange(first, int(slot.max()) + 1, dtype=np.int64) * SLOT_US
+    ends = starts + SLOT_US - 1
+    off_start, off_end = _offsets_us(starts, tz), _offsets_us(ends, tz)
+    at_start, at_end = _parts(starts + off_start), _parts(ends + off_end)
+    index = slot - first
+    week, cell = (np.take(table, index) for table in at_start)
+    odd = (off_start != off_end) | (at_start[0] != at_end[0]) | (at_start[1] != at_end[1])
+    if odd.any():
+        rows = np.flatnonzero(np.take(odd, index))
+        week[rows], cell[rows] = _parts(us[rows] + _offsets_us(us[rows], tz))
+    return week, cell

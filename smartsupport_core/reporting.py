@@ -368,17 +368,6 @@ def _ratio(part: float, whole: float) -> float | None:
     return None if whole == 0 else 100.0 * float(part) / float(whole)
 
 
-def _codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense codes 0..k-1 of integer keys >= -1 (ids, -1 = NULL): (codes, key of each code)."""
-    if len(keys) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    shifted = keys.astype(np.int64) + 1
-    present = np.flatnonzero(np.bincount(shifted))
-    lut = np.zeros(int(present[-1]) + 1, dtype=np.int64)
-    lut[present] = np.arange(len(present))
-    return lut[shifted], present - 1
-
-
 @dataclass
 class _Cohort:
     """Tickets of one cohort (created or resolved) in the period and the period before."""
@@ -392,40 +381,49 @@ class _Cohort:
     def __post_init__(self) -> None:
         self._finite = np.flatnonzero(~np.isnan(self.minutes))  # NULL minutes: in no percentile
         self._ranker = report_rows.Ranker(self.minutes[self._finite])
+        self._names = list(self.flags)
+        self._bits = sum((flag.astype(np.int64) << i for i, flag in enumerate(self.flags.values())), np.int64(0))
         self._cols: dict[str, np.ndarray] = {}
-        self._local: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._local: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def col(self, name: str) -> np.ndarray:
         if name not in self._cols:
-            self._cols[name] = self.rows[name][self.index]
+            self._cols[name] = np.take(self.rows[name], self.index)
         return self._cols[name]
 
-    def local(self, name: str, tz: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(local day number, ISO weekday, hour) of a timestamp column."""
+    def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Dense codes of an id column (see Rows.codes) for the cohort's tickets, and their keys."""
+        codes, keys = self.rows.codes(name)
+        return np.take(codes, self.index), keys
+
+    def local(self, name: str, tz: str) -> tuple[np.ndarray, np.ndarray]:
+        """(local day number of the week's Monday, weekday x hour cell) of a timestamp column."""
         if name not in self._local:
             self._local[name] = report_rows.local_parts(self.col(name), tz)
         return self._local[name]
 
-    def _quantiles(self, codes: np.ndarray, groups: int) -> np.ndarray:
-        return self._ranker.quantiles(codes[self._finite], groups, QUANTILES)
+    def _counts(self, codes: np.ndarray, groups: int) -> dict[str, np.ndarray]:
+        """Tickets per group and, per flag, those with it set: one histogram of (group, flags)."""
+        width = 1 << len(self._names)
+        hist = np.bincount(codes * width + self._bits, minlength=groups * width).reshape(groups, width)
+        out = {"n": hist.sum(axis=1)}
+        for i, name in enumerate(self._names):
+            out[name] = hist[:, (np.arange(width) >> i) & 1 == 1].sum(axis=1)
+        return out
 
     def group(self, codes: np.ndarray, groups: int, quantiled: bool = True) -> dict[str, np.ndarray]:
         """n, counts per flag and the QUANTILES per group of the CURRENT period's tickets."""
         codes = np.where(self.current, codes, groups)  # previous period: a discarded extra group
-        out = {"n": np.bincount(codes, minlength=groups + 1)[:groups]}
-        for name, flag in self.flags.items():
-            out[name] = np.bincount(codes[flag], minlength=groups + 1)[:groups]
+        out = {k: v[:groups] for k, v in self._counts(codes, groups + 1).items()}
         if quantiled:
-            out["q"] = self._quantiles(codes, groups + 1)[:groups]
+            out["q"] = self._ranker.quantiles(codes[self._finite], groups + 1, QUANTILES)[:groups]
         return out
 
     def totals(self) -> dict[str, np.ndarray]:
         """The same figures for [current, previous]."""
         codes = np.where(self.current, 0, 1)
-        out = {"n": np.bincount(codes, minlength=2)}
-        for name, flag in self.flags.items():
-            out[name] = np.bincount(codes[flag], minlength=2)
-        out["q"] = self._quantiles(codes, 2)
+        out = self._counts(codes, 2)
+        out["q"] = self._ranker.quantiles(codes[self._finite], 2, QUANTILES)
         return out
 
 
@@ -592,7 +590,7 @@ def _dimension_rows(cohort: _Cohort, extra: tuple[str, ...], names: dict[str, Ca
         ("coordinator", "assigned_to_id"),
     ):
         cur = cohort.current
-        codes, keys = _codes(cohort.col(column))
+        codes, keys = cohort.codes(column)
         g = cohort.group(codes, len(keys))
         present = np.bincount(codes[cur], minlength=len(keys)) > 0
         for i in np.flatnonzero(present):
@@ -619,8 +617,8 @@ def _weeks(cohort: _Cohort, column: str, p: Period, extra: tuple[str, ...]) -> l
     first = p.start.date() - dt.timedelta(days=p.start.weekday())
     last_day = (p.end - dt.timedelta(days=1)).date()
     count = ((last_day - dt.timedelta(days=last_day.weekday())) - first).days // 7 + 1
-    days, isodow, _ = cohort.local(column, p.tz)
-    codes = (days - (isodow - 1) - (first - dt.date(1970, 1, 1)).days) // 7
+    monday, _ = cohort.local(column, p.tz)
+    codes = (monday - (first - dt.date(1970, 1, 1)).days) // 7
     codes = np.where(cohort.current, codes, count)  # outside the series: previous period
     g = cohort.group(np.clip(codes, 0, count), count)
     out = []
@@ -637,8 +635,8 @@ def _weeks(cohort: _Cohort, column: str, p: Period, extra: tuple[str, ...]) -> l
 def _created_frame(cohort: _Cohort, p: Period) -> pd.DataFrame:
     """Created-in-period figures by dimension, week and local weekday x hour."""
     rows = _dimension_rows(cohort, (), _names_of(cohort.rows)) + _weeks(cohort, "submit_date", p, ())
-    _, isodow, hour = cohort.local("submit_date", p.tz)
-    g = cohort.group((isodow - 1) * 24 + hour, 7 * 24, quantiled=False)
+    _, cell = cohort.local("submit_date", p.tz)
+    g = cohort.group(cell, 7 * 24, quantiled=False)
     for d in range(1, 8):
         for h in range(24):
             i = (d - 1) * 24 + h
