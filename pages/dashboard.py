@@ -1,8 +1,8 @@
 """SLA dashboard (issue 7): are we meeting our SLAs, where not, and why.
 
 Thin page: the filters become a `ReportFilters`, `portal.reports` returns the core's
-`reporting.Dashboard` (computed in SQL, cached 60 s per user and filter set), and every
-chart is Plotly. Clicking a bar, box or cell (`on_select="rerun"`) - or choosing it in the
+`reporting.Dashboard` (packed ticket rows read from the database, figures in numpy; cached
+60 s per user and filter set), and every chart is Plotly. Clicking a bar, box or cell (`on_select="rerun"`) - or choosing it in the
 "Drill down" box - lists the tickets behind it through `reporting.drilldown`, with links
 to their detail pages. Every table can be exported (formula-safe CSV / Excel).
 """
