@@ -2,9 +2,10 @@
 
 Thin page: the filters become a `ReportFilters`, `portal.reports` returns the core's
 `reporting.Dashboard` (packed ticket rows read from the database, figures in numpy; cached
-60 s per user and filter set), and every chart is Plotly. Clicking a bar, box or cell (`on_select="rerun"`) - or choosing it in the
-"Drill down" box - lists the tickets behind it through `reporting.drilldown`, with links
-to their detail pages. Every table can be exported (formula-safe CSV / Excel).
+60 s per user and filter set), and every chart is Plotly. Clicking a bar, box or cell
+(`on_select="rerun"`) - or choosing it in the "Drill down" box - lists the tickets behind
+it through `reporting.drilldown`, with links to their detail pages. Every table can be
+exported (formula-safe CSV / Excel).
 """
 
 from __future__ import annotations

@@ -208,7 +208,8 @@ class Rows:
                 np.frombuffer(b, dtype=kind, count=n, offset=offset * n)
                 for b, n in zip(self.blocks, self._sizes, strict=True)
             ]
-            col = (np.concatenate(parts) if parts else np.zeros(0, dtype=kind)).astype(kind.newbyteorder("="))
+            native = kind.newbyteorder("=")
+            col = np.concatenate(parts, dtype=native) if parts else np.zeros(0, dtype=native)
             self._cols[name] = col
         return col
 

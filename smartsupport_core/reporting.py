@@ -404,15 +404,19 @@ class _Cohort:
         self._cols: dict[str, np.ndarray] = {}
         self._local: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
+    def _pick(self, column: np.ndarray) -> np.ndarray:
+        """The cohort's part of a whole column (the column itself when the cohort is every row)."""
+        return column if len(self.index) == len(column) else np.take(column, self.index)
+
     def col(self, name: str) -> np.ndarray:
         if name not in self._cols:
-            self._cols[name] = np.take(self.rows[name], self.index)
+            self._cols[name] = self._pick(self.rows[name])
         return self._cols[name]
 
     def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Dense codes of an id column (see Rows.codes) for the cohort's tickets, and their keys."""
         codes, keys = self.rows.codes(name)
-        return np.take(codes, self.index), keys
+        return self._pick(codes), keys
 
     def local(self, name: str, tz: str) -> tuple[np.ndarray, np.ndarray]:
         """(local day number of the week's Monday, weekday x hour cell) of a timestamp column."""
