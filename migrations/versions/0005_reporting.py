@@ -13,7 +13,7 @@ Revises: 0003_queue_on_hold_index
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,6 +25,40 @@ depends_on: str | Sequence[str] | None = None
 
 #: The UTC day a ticket's packed row lives in (tickets without submit_date: 0001-01-01).
 DAY = "coalesce((submit_date AT TIME ZONE 'UTC')::date, date '0001-01-01')"
+
+
+def _marking_function(name: str, days_of: Callable[[str], str], on_truncate: str = "") -> None:
+    """A trigger function recording the UTC days of the changed rows in core_reportdirty."""
+    truncate = f"IF TG_OP = 'TRUNCATE' THEN {on_truncate} RETURN NULL; END IF;" if on_truncate else ""
+    op.execute(
+        f"""
+        CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            {truncate}
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                INSERT INTO core_reportdirty (day) {days_of("new_rows")};
+            END IF;
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                INSERT INTO core_reportdirty (day) {days_of("old_rows")};
+            END IF;
+            RETURN NULL;
+        END;
+        $$
+        """
+    )
+
+
+def _statement_triggers(prefix: str, table: str, function: str) -> None:
+    """AFTER INSERT/UPDATE/DELETE statement triggers with transition tables (one pass per write)."""
+    for name, event, referencing in (
+        ("insert", "INSERT", "NEW TABLE AS new_rows"),
+        ("update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ("delete", "DELETE", "OLD TABLE AS old_rows"),
+    ):
+        op.execute(
+            f"CREATE TRIGGER {prefix}_{name} AFTER {event} ON {table} REFERENCING {referencing}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        )
 
 
 def upgrade() -> None:
@@ -48,62 +82,18 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_core_reportdirty")),
     )
-    op.execute(
-        f"""
-        CREATE FUNCTION core_report_mark_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'TRUNCATE' THEN
-                DELETE FROM core_reportday;
-                DELETE FROM core_reportdirty;
-                RETURN NULL;
-            END IF;
-            IF TG_OP IN ('INSERT', 'UPDATE') THEN
-                INSERT INTO core_reportdirty (day) SELECT DISTINCT {DAY} FROM new_rows;
-            END IF;
-            IF TG_OP IN ('UPDATE', 'DELETE') THEN
-                INSERT INTO core_reportdirty (day) SELECT DISTINCT {DAY} FROM old_rows;
-            END IF;
-            RETURN NULL;
-        END;
-        $$
-        """
+    _marking_function(
+        "core_report_mark_dirty",
+        lambda rows: f"SELECT DISTINCT {DAY} FROM {rows}",
+        on_truncate="DELETE FROM core_reportday; DELETE FROM core_reportdirty;",
     )
-    for name, event, referencing in (
-        ("insert", "INSERT", "NEW TABLE AS new_rows"),
-        ("update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-        ("delete", "DELETE", "OLD TABLE AS old_rows"),
-    ):
-        op.execute(
-            f"CREATE TRIGGER ticket_report_{name} AFTER {event} ON core_ticket REFERENCING {referencing}"
-            " FOR EACH STATEMENT EXECUTE FUNCTION core_report_mark_dirty()"
-        )
+    _statement_triggers("ticket_report", "core_ticket", "core_report_mark_dirty")
     # A rating is packed with its ticket: mark the ticket's day.
-    op.execute(
-        f"""
-        CREATE FUNCTION core_report_mark_rated() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP IN ('INSERT', 'UPDATE') THEN
-                INSERT INTO core_reportdirty (day) SELECT DISTINCT {DAY}
-                FROM core_ticket WHERE id IN (SELECT ticket_id FROM new_rows);
-            END IF;
-            IF TG_OP IN ('UPDATE', 'DELETE') THEN
-                INSERT INTO core_reportdirty (day) SELECT DISTINCT {DAY}
-                FROM core_ticket WHERE id IN (SELECT ticket_id FROM old_rows);
-            END IF;
-            RETURN NULL;
-        END;
-        $$
-        """
+    _marking_function(
+        "core_report_mark_rated",
+        lambda rows: f"SELECT DISTINCT {DAY} FROM core_ticket WHERE id IN (SELECT ticket_id FROM {rows})",
     )
-    for name, event, referencing in (
-        ("insert", "INSERT", "NEW TABLE AS new_rows"),
-        ("update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-        ("delete", "DELETE", "OLD TABLE AS old_rows"),
-    ):
-        op.execute(
-            f"CREATE TRIGGER rating_report_{name} AFTER {event} ON core_ticketrating REFERENCING {referencing}"
-            " FOR EACH STATEMENT EXECUTE FUNCTION core_report_mark_rated()"
-        )
+    _statement_triggers("rating_report", "core_ticketrating", "core_report_mark_rated")
     op.execute(
         "CREATE TRIGGER ticket_report_truncate AFTER TRUNCATE ON core_ticket"
         " FOR EACH STATEMENT EXECUTE FUNCTION core_report_mark_dirty()"
