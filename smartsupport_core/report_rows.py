@@ -22,15 +22,19 @@ stays live until the next refresh). Blocks of another `LAYOUT` count as dirty.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .vocab import OPEN_STATUSES, Priority, TicketStatus
+
+log = logging.getLogger(__name__)
 
 #: NULL timestamp in a packed row (microseconds since 1970-01-01 UTC).
 NULL_US = np.iinfo(np.int64).min
@@ -177,10 +181,17 @@ def refresh_report(bind: Engine | Connection) -> int | None:
 
 
 def refresh_if_stale(session: Session) -> int | None:
-    """Repack dirty days first (own transaction) so the read that follows needs few live days."""
+    """Repack dirty days first (own transaction) so the read that follows needs few live days.
+
+    Only an optimisation: if it cannot run (another refresh holds the lock, a read-only
+    replica, an error), `load` still packs the dirty days live."""
     if not session.scalar(_STALE, {"layout": LAYOUT}):
         return 0
-    return refresh_report(session.get_bind())
+    try:
+        return refresh_report(session.get_bind())
+    except SQLAlchemyError as exc:
+        log.warning("report refresh failed (dirty days are packed live): %s", exc)
+        return None
 
 
 @dataclass
