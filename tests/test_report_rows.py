@@ -108,6 +108,18 @@ def test_grouped_percentiles_equal_percentile_cont(session: Session) -> None:
     )
     tr = d.trends.set_index("week")
     assert {w: tr.loc[w, "response_p90"] for w in weekly} == weekly
+    # resolved figures sit on the week they were resolved in (weeks in order, aligned)
+    assert list(d.trends["week"]) == sorted(d.trends["week"])
+    by_week = session.execute(
+        text(
+            "SELECT date_trunc('week', resolved_at AT TIME ZONE 'UTC')::date, count(*),"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY sla_resolution_minutes)"
+            f" FROM core_ticket WHERE {RESOLVED_RANGE} GROUP BY 1"
+        )
+    ).all()
+    assert {w: (tr.loc[w, "resolved"], tr.loc[w, "resolution_p50"]) for w, _, _ in by_week} == {
+        w: (n, p50) for w, n, p50 in by_week
+    }
     kpi = {k.key: k for k in d.kpis}
     row = session.execute(
         text(
