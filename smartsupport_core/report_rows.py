@@ -286,26 +286,30 @@ class Ranker:
     SHIFT = 44
 
     def __init__(self, values: np.ndarray) -> None:
-        self.values = values  # no NaN
-        bits = values.view(np.int64)
+        self.values = values  # NaN (NULL) values are in no group's percentiles
+        nan = np.isnan(values)
+        fill = np.nanmin(values) if len(values) and not nan.all() else 0.0
+        bits = np.where(nan, fill, values).view(np.int64)
         key = np.where(bits < 0, bits ^ np.int64(0x7FFFFFFFFFFFFFFF), bits) if (bits < 0).any() else bits
-        coarse = (key >> self.SHIFT) if len(values) else key
         if len(values):
+            coarse = key >> self.SHIFT
             coarse = coarse - coarse.min()
-            used = np.bincount(coarse) > 0
-            self.bucket = (np.cumsum(used) - 1)[coarse]  # dense range numbers, in value order
+            used = np.bincount(coarse[~nan]) > 0 if not nan.all() else np.zeros(1, dtype=bool)
             self.width = int(used.sum())
+            ranges = np.cumsum(used) - 1  # dense range numbers, in value order
+            self.bucket = np.where(nan, self.width, np.take(ranges, np.minimum(coarse, len(ranges) - 1)))
         else:
-            self.bucket, self.width = coarse, 1
+            self.bucket, self.width = key, 0
 
     def quantiles(self, codes: np.ndarray, groups: int, quantiles: tuple[float, ...]) -> np.ndarray:
         """(groups, len(quantiles)) array for group codes 0..groups-1 of the values; NaN = empty."""
         out = np.full((groups, len(quantiles)), np.nan)
         if len(self.values) == 0:
             return out
-        width = self.width
+        width = self.width + 1  # the last range holds the NaN values: never counted
         cell = codes * width + self.bucket
         counts = np.bincount(cell, minlength=groups * width).reshape(groups, width)
+        counts[:, -1] = 0
         cum = np.cumsum(counts, axis=1)
         n = cum[:, -1]
         present = np.flatnonzero(n)

@@ -398,16 +398,15 @@ class _Cohort:
     flags: dict[str, np.ndarray]  # bool per cohort ticket: met, counted, (reopened)
 
     def __post_init__(self) -> None:
-        self._finite = np.flatnonzero(~np.isnan(self.minutes))  # NULL minutes: in no percentile
-        self._ranker = report_rows.Ranker(self.minutes[self._finite])
+        self._ranker = report_rows.Ranker(self.minutes)  # NULL (NaN) minutes: in no percentile
+        self._all_current = bool(self.current.all())
         self._names = list(self.flags)
         self._bits = sum((flag.astype(np.int64) << i for i, flag in enumerate(self.flags.values())), np.int64(0))
         self._cols: dict[str, np.ndarray] = {}
         self._local: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def _pick(self, column: np.ndarray) -> np.ndarray:
-        """The cohort's part of a whole column (the column itself when the cohort is every row)."""
-        return column if len(self.index) == len(column) else np.take(column, self.index)
+        return _take(column, self.index)
 
     def col(self, name: str) -> np.ndarray:
         if name not in self._cols:
@@ -436,35 +435,41 @@ class _Cohort:
 
     def group(self, codes: np.ndarray, groups: int, quantiled: bool = True) -> dict[str, np.ndarray]:
         """n, counts per flag and the QUANTILES per group of the CURRENT period's tickets."""
-        codes = np.where(self.current, codes, groups)  # previous period: a discarded extra group
+        if not self._all_current:
+            codes = np.where(self.current, codes, groups)  # previous period: a discarded extra group
         out = {k: v[:groups] for k, v in self._counts(codes, groups + 1).items()}
         if quantiled:
-            out["q"] = self._ranker.quantiles(codes[self._finite], groups + 1, QUANTILES)[:groups]
+            out["q"] = self._ranker.quantiles(codes, groups + 1, QUANTILES)[:groups]
         return out
 
     def totals(self) -> dict[str, np.ndarray]:
         """The same figures for [current, previous]."""
         codes = np.where(self.current, 0, 1)
         out = self._counts(codes, 2)
-        out["q"] = self._ranker.quantiles(codes[self._finite], 2, QUANTILES)
+        out["q"] = self._ranker.quantiles(codes, 2, QUANTILES)
         return out
+
+
+def _take(column: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """`column[index]` for sorted distinct row numbers (the column itself when they are all)."""
+    return column if len(index) == len(column) else np.take(column, index)
 
 
 def _cohort(rows: report_rows.Rows, visible: np.ndarray, column: str, p: Period, flags: Any, minutes: str) -> _Cohort:
     at = rows[column]
     start, end, prev = (report_rows.to_us(x) for x in (p.start, p.end, p.prev_start))
     index = np.flatnonzero(visible & (at != report_rows.NULL_US) & (at >= prev) & (at < end))
-    return _Cohort(rows, index, at[index] >= start, rows[minutes][index], flags(index))
+    return _Cohort(rows, index, _take(at, index) >= start, _take(rows[minutes], index), flags(index))
 
 
 def _created(rows: report_rows.Rows, visible: np.ndarray, p: Period, now: dt.datetime) -> _Cohort:
     def flags(ix: np.ndarray) -> dict[str, np.ndarray]:
-        due = rows["sla_response_due_at"][ix]
+        due = _take(rows["sla_response_due_at"], ix)
         waiting = (due != report_rows.NULL_US) & (due < report_rows.to_us(now))
         # status NOT IN (Rejected, Withdrawn): false for a NULL status, as in SQL
-        answerable = rows.status_in([s for s in report_rows.STATUSES if s not in _NEVER_ANSWERED_OK])[ix]
-        counted = rows.flag(report_rows.RESPONSE_DECIDED)[ix] | (waiting & answerable)
-        return {"met": rows.flag(report_rows.RESPONSE_MET)[ix], "counted": counted}
+        answerable = _take(rows.status_in([s for s in report_rows.STATUSES if s not in _NEVER_ANSWERED_OK]), ix)
+        counted = _take(rows.flag(report_rows.RESPONSE_DECIDED), ix) | (waiting & answerable)
+        return {"met": _take(rows.flag(report_rows.RESPONSE_MET), ix), "counted": counted}
 
     return _cohort(rows, visible, "submit_date", p, flags, "sla_response_minutes")
 
@@ -472,9 +477,9 @@ def _created(rows: report_rows.Rows, visible: np.ndarray, p: Period, now: dt.dat
 def _resolved(rows: report_rows.Rows, visible: np.ndarray, p: Period) -> _Cohort:
     def flags(ix: np.ndarray) -> dict[str, np.ndarray]:
         return {
-            "met": rows.flag(report_rows.RESOLUTION_MET)[ix],
-            "counted": rows.flag(report_rows.RESOLUTION_DECIDED)[ix],
-            "reopened": rows.flag(report_rows.REOPENED)[ix],
+            "met": _take(rows.flag(report_rows.RESOLUTION_MET), ix),
+            "counted": _take(rows.flag(report_rows.RESOLUTION_DECIDED), ix),
+            "reopened": _take(rows.flag(report_rows.REOPENED), ix),
         }
 
     return _cohort(rows, visible, "resolved_at", p, flags, "sla_resolution_minutes")

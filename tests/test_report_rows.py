@@ -204,6 +204,7 @@ def test_packed_days_follow_writes(session: Session) -> None:
 
 def test_ranker_equals_sorting() -> None:
     rng = np.random.default_rng(5)
+    assert np.isnan(report_rows.Ranker(np.full(4, np.nan)).quantiles(np.zeros(4, dtype=np.int64), 1, (0.5,))).all()
     qs = reporting.QUANTILES
     for trial in range(40):
         n = int(rng.integers(1, 3000))
@@ -213,11 +214,13 @@ def test_ranker_equals_sorting() -> None:
             rng.normal(0, 1e3, n),  # negative values
             np.where(rng.random(n) < 0.4, 0.0, rng.random(n) * 1e6),
         ][trial % 4]
+        if trial % 5 == 0:
+            values[rng.random(n) < 0.3] = np.nan  # NULL minutes: in no percentile
         groups = int(rng.integers(1, 60))
         codes = rng.integers(0, groups, n)
         got = report_rows.Ranker(values).quantiles(codes, groups, qs)
         for g in range(groups):
-            x = np.sort(values[codes == g])
+            x = np.sort(values[(codes == g) & ~np.isnan(values)])
             if len(x) == 0:
                 assert np.isnan(got[g]).all()
                 continue
