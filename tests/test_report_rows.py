@@ -5,6 +5,7 @@ row mask selects exactly what `reporting.scope` selects."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 
 import numpy as np
@@ -246,3 +247,16 @@ def test_local_week_and_hour(tz: str) -> None:
     weekday = np.asarray(local.day_of_week)
     assert np.array_equal(monday, days - weekday)
     assert np.array_equal(cell, weekday * 24 + np.asarray(local.hour))
+
+
+def test_binary_copy_values_whole_or_split() -> None:
+    rows = [b"abc", None, b"", bytes(range(256)) * 3]
+    stream = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+    for r in rows:
+        stream += (1).to_bytes(2, "big") + (-1 if r is None else len(r)).to_bytes(4, "big", signed=True) + (r or b"")
+    stream += (-1).to_bytes(2, "big", signed=True)
+    expected = [r for r in rows if r is not None]
+    for cuts in ([], [5], [19 + 6 + 1], [30, 31, 400], list(range(1, len(stream)))):
+        edges = [0, *cuts, len(stream)]
+        chunks = [memoryview(stream[a:b]) for a, b in itertools.pairwise(edges)]
+        assert [bytes(v) for v in report_rows._copy_values(chunks)] == expected, cuts
