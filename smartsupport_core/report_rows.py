@@ -205,6 +205,9 @@ def refresh_if_stale(session: Session) -> int | None:
         return None
 
 
+SMALL_IDS = 256
+
+
 @dataclass
 class Rows:
     """The loaded tickets as native numpy columns (each converted on first use)."""
@@ -241,11 +244,14 @@ class Rows:
         key = "codes:" + name
         if key not in self._cols:
             shifted = self[name].astype(np.int64) + 1
-            present = np.flatnonzero(np.bincount(shifted)) if len(shifted) else np.zeros(0, dtype=np.int64)
-            lut = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.int64)
-            lut[present] = np.arange(len(present))
-            self._cols[key] = np.take(lut, shifted)
-            self._cols[key + ":keys"] = present - 1
+            top = int(shifted.max()) if len(shifted) else 0
+            if top < SMALL_IDS:  # small ids (departments, categories, priorities): id + 1 is the code
+                self._cols[key], self._cols[key + ":keys"] = shifted, np.arange(top + 1) - 1
+            else:
+                present = np.flatnonzero(np.bincount(shifted))
+                lut = np.zeros(top + 1, dtype=np.int64)
+                lut[present] = np.arange(len(present))
+                self._cols[key], self._cols[key + ":keys"] = np.take(lut, shifted), present - 1
         return self._cols[key], self._cols[key + ":keys"]
 
     def flag(self, bit: int) -> np.ndarray:
@@ -349,8 +355,8 @@ class Ranker:
             coarse = coarse - coarse.min()
             used = np.bincount(coarse[~nan]) > 0 if not nan.all() else np.zeros(1, dtype=bool)
             self.width = int(used.sum())
-            ranges = np.cumsum(used) - 1  # dense range numbers, in value order
-            self.bucket = np.where(nan, self.width, np.take(ranges, np.minimum(coarse, len(ranges) - 1)))
+            ranges = np.cumsum(used) - 1  # dense range numbers, in value order (NaN filled: in range)
+            self.bucket = np.where(nan, self.width, np.take(ranges, coarse))
         else:
             self.bucket, self.width = key, 0
 
