@@ -8,7 +8,7 @@ and `reporting.refresh_report` repacks them. This migration marks every existing
 (the first refresh packs them).
 
 Revision ID: 0005_reporting
-Revises: 0003_queue_on_hold_index
+Revises: 0004_search_vector
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_reporting"
-down_revision: str | Sequence[str] | None = "0003_queue_on_hold_index"
+down_revision: str | Sequence[str] | None = "0004_search_vector"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
