@@ -591,7 +591,7 @@ class ReportDay(Base):
     """The tickets submitted on one UTC day, packed for the dashboard (`report_rows.PACKED_ROW`).
 
     Kept in step by `core_reportdirty` (filled by triggers on `core_ticket`) and
-    `reporting.refresh_report`; a day with a dirty mark is computed live instead."""
+    `report_rows.refresh_report`; a day with a dirty mark is packed live instead."""
 
     __tablename__ = "core_reportday"
 
@@ -606,7 +606,7 @@ class ReportDay(Base):
 
 
 class ReportDirty(Base):
-    """A UTC day whose tickets changed since its `ReportDay` was packed (one row per write)."""
+    """A UTC day whose tickets changed since its `ReportDay` was packed (one row per write statement)."""
 
     __tablename__ = "core_reportdirty"
 

@@ -349,15 +349,12 @@ def _row_mask(actor: Employee, filters: ReportFilters) -> RowMask:
     """Numpy mirror of `scope(actor, filters)` over packed rows (tests compare it to the SQL)."""
 
     def mask(rows: report_rows.Rows) -> np.ndarray:
-        ids = {name: i for i, name in rows.departments.items()}
-        dept = rows["department"]
-        own = dept == ids.get(actor.department, -2)
+        own = _department_mask(actor.department)(rows)
         m = policy.ticket_visibility_mask(actor, own, rows["assigned_to_id"], rows["employee_id"])
         if filters.department is not None:
-            m &= dept == ids.get(filters.department, -2)
+            m &= _department_mask(filters.department)(rows)
         if filters.category is not None:
-            cats = {name: i for i, name in rows.categories.items()}
-            m &= rows["category"] == cats.get(filters.category, -2)
+            m &= rows["category"] == _id_of(rows.categories, filters.category)
         if filters.priority is not None:
             m &= rows["priority"] == report_rows.PRIORITIES.index(filters.priority)
         if filters.coordinator_id is not None:
@@ -367,12 +364,13 @@ def _row_mask(actor: Employee, filters: ReportFilters) -> RowMask:
     return mask
 
 
-def _department_mask(department: str) -> RowMask:
-    def mask(rows: report_rows.Rows) -> np.ndarray:
-        ids = {name: i for i, name in rows.departments.items()}
-        return rows["department"] == ids.get(department, -2)
+def _id_of(names: dict[int, str], name: str) -> int:
+    """The row id of a department/category name (-2, matching no ticket, when unknown)."""
+    return next((i for i, n in names.items() if n == name), -2)
 
-    return mask
+
+def _department_mask(department: str) -> RowMask:
+    return lambda rows: rows["department"] == _id_of(rows.departments, department)
 
 
 def _load(session: Session, p: Period, now: dt.datetime) -> report_rows.Rows:
