@@ -112,7 +112,7 @@ def step_employee_signs_in_and_is_remembered(j: Journey) -> None:
         assert login.token_claims(token, default) is None
     # a fresh tab of the same browser (no Streamlit session yet) is signed in by the cookie
     again = page.context.new_page()
-    goto(again, j.portal, "home")
+    goto(again, j.portal, "")  # the default page is served at the root URL
     expect_text(again, f"Signed in as {j.employee['first_name']}")
     again.close()
 
