@@ -102,6 +102,12 @@ _BUILTIN = (
         "e-mail each department head the weekly SLA summary (issue 7)",
     ),
     PeriodicJob(
+        "report_refresh",
+        dt.timedelta(minutes=5),
+        lazy("smartsupport_core.report_rows", "refresh_job"),
+        "repack the dashboard's rows of the days written since the last pass (issue 7)",
+    ),
+    PeriodicJob(
         "chat_retention",
         dt.timedelta(days=1),
         lazy("smartsupport_core.assistant", "purge_expired_job"),

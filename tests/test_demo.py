@@ -395,3 +395,12 @@ def test_demo_includes_the_help_centre_articles(loaded: Engine) -> None:
     with Session(loaded) as s:
         titles = set(s.scalars(select(HelpArticle.title).where(HelpArticle.is_published.is_(True))))
     assert titles == {a["title"] for a in ARTICLES} and len(titles) >= 25
+
+
+def test_demo_leaves_the_dashboard_rows_packed(loaded: Engine) -> None:
+    """The first dashboard read after `smartsupport demo` has no day left to pack."""
+    from smartsupport_core.models import ReportDay, ReportDirty
+
+    with Session(loaded) as s:
+        assert s.scalar(select(func.count()).select_from(ReportDirty)) == 0
+        assert s.scalar(select(func.sum(ReportDay.tickets))) == s.scalar(select(func.count()).select_from(Ticket))

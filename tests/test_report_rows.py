@@ -260,3 +260,16 @@ def test_binary_copy_values_whole_or_split() -> None:
         edges = [0, *cuts, len(stream)]
         chunks = [memoryview(stream[a:b]) for a, b in itertools.pairwise(edges)]
         assert [bytes(v) for v in report_rows._copy_values(chunks)] == expected, cuts
+
+
+def test_worker_job_repacks_written_days(session: Session, clean_db) -> None:
+    from smartsupport_core import jobs
+
+    _bulk(session, n=20, seed=5)
+    assert session.scalar(select(func.count()).select_from(ReportDirty)) > 0
+    session.commit()
+    result = jobs.run_job_if_due(clean_db, jobs.REGISTRY["report_refresh"], dt.datetime.now(UTC))
+    assert result.outcome == "ran" and "repacked" in result.detail
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(ReportDirty)) == 0
+    assert session.scalar(select(func.sum(ReportDay.tickets))) == 20
