@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -99,7 +100,27 @@ def run(port: int, demo: bool, address: str) -> None:
         "--browser.gatherUsageStats",
         "false",
     ]
-    raise SystemExit(subprocess.call(cmd, env=env, cwd=str(ROOT)))
+    raise SystemExit(serve(cmd, env))
+
+
+def serve(cmd: list[str], env: dict[str, str]) -> int:
+    """Run the Streamlit server until it ends; SIGTERM/SIGHUP stop it too.
+
+    WHY: a service manager or `kill` sends SIGTERM to this process only. Python's default
+    action would end it at once, leaving the Streamlit child serving and (with the embedded
+    database) its PostgreSQL running, since pgserver stops that at interpreter exit. So the
+    signal is passed on, the child is waited for, and the exit is a normal one."""
+    child = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
+
+    def stop(signum: int, _frame: object) -> None:
+        child.send_signal(signal.SIGTERM)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:  # Ctrl-C reaches the child too (same process group): let it finish
+        return child.wait()
 
 
 @main.command()
