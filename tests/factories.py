@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -52,3 +54,25 @@ def make_ticket(session: Session, requester: Employee, **extra: Any) -> Ticket:
     session.add(ticket)
     session.flush()
     return ticket
+
+
+def run_together(work: Callable[[], None], threads: int) -> None:
+    """Run `work` in `threads` threads released at the same moment (a barrier), wait for all,
+    and re-raise the first error: how the tests make writers race."""
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            work()
+        except BaseException as exc:  # pragma: no cover - re-raised below
+            errors.append(exc)
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for t in started:
+        t.start()
+    for t in started:
+        t.join()
+    if errors:
+        raise errors[0]

@@ -21,7 +21,7 @@ from smartsupport_core.models import Department, Employee, Ticket, TicketCategor
 from smartsupport_core.numbering import next_ticket_number, sequence_names
 from smartsupport_core.seed import SEED_CATEGORIES
 from smartsupport_core.vocab import SEED_DEPARTMENTS, TicketStatus
-from tests.factories import make_employee, make_ticket
+from tests.factories import make_employee, make_ticket, run_together
 
 
 def _fails(session: Session, sql: str, params: dict | None = None) -> None:
@@ -248,37 +248,26 @@ def test_ticket_numbers_race_free(clean_db) -> None:
         s.commit()
         requester_id = requester.id
     numbers: list[str] = []
-    errors: list[BaseException] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(16)
 
     def worker() -> None:
-        try:
-            barrier.wait()
-            for _ in range(50):
-                with Session(clean_db) as s, s.begin():
-                    number = next_ticket_number(s)
-                    s.add(
-                        Ticket(
-                            ticket_number=number,
-                            subject="Concurrent",
-                            description="Concurrent ticket",
-                            category="Others",
-                            department="Operations",
-                            employee_id=requester_id,
-                        )
+        for _ in range(50):
+            with Session(clean_db) as s, s.begin():
+                number = next_ticket_number(s)
+                s.add(
+                    Ticket(
+                        ticket_number=number,
+                        subject="Concurrent",
+                        description="Concurrent ticket",
+                        category="Others",
+                        department="Operations",
+                        employee_id=requester_id,
                     )
-                with lock:
-                    numbers.append(number)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+                )
+            with lock:
+                numbers.append(number)
 
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_together(worker, 16)
     assert len(numbers) == 800 == len(set(numbers))
     year = dt.datetime.now(dt.UTC).year
     assert sorted(numbers) == [f"TKT{year}{i:06d}" for i in range(1, 801)]

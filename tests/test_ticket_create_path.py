@@ -4,7 +4,6 @@ insert writes exactly what the ORM wrote, and numbers come from the per-year seq
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from sqlalchemy import select, text
@@ -14,6 +13,7 @@ from smartsupport_core import admin_config, numbering, refdata, tickets
 from smartsupport_core.db import NUL_MESSAGE
 from smartsupport_core.errors import ValidationError
 from smartsupport_core.models import AuditLog, EmailNotification, Holiday, Ticket, TicketStatusHistory
+from tests.factories import run_together
 from tests.ticket_helpers import IT_DATA, T0, Clock, People, clock_fixture, people_fixture  # noqa: F401
 
 
@@ -100,24 +100,13 @@ def test_first_ticket_of_a_year_continues_after_the_counter(
         s.execute(text("INSERT INTO core_ticketcounter (year, last_value) VALUES (2026, 41)"))
         s.commit()
     numbers: list[str] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
 
     def worker() -> None:
-        try:
-            barrier.wait()
-            with Session(clean_db) as s:
-                numbers.append(tickets.submit_ticket(s, people.requester, IT_DATA).ticket_number)
-                s.commit()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        with Session(clean_db) as s:
+            numbers.append(tickets.submit_ticket(s, people.requester, IT_DATA).ticket_number)
+            s.commit()
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_together(worker, 4)
     assert sorted(numbers) == [f"TKT2026{i:06d}" for i in range(42, 46)]
     with Session(clean_db) as s:
         assert numbering.sequence_names(s) == ["core_ticket_number_2026"]
@@ -125,4 +114,3 @@ def test_first_ticket_of_a_year_continues_after_the_counter(
         first = numbering.reserve_block(s, 2026, 10)
         assert first == 46 and numbering.used_numbers(s)[2026] == 55
         assert numbering.next_ticket_number(s, T0) == "TKT2026000056"
-
