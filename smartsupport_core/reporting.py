@@ -593,11 +593,22 @@ def kpis(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.d
     return _to_kpis(_figures_for(session, actor, filters, now).kpis)
 
 
-def department_kpi_figures(session: Session, department: str, filters: ReportFilters, now: dt.datetime):
-    """KPI (current, previous) pairs of one department, for the weekly summary (no actor)."""
+def department_kpi_figures(
+    session: Session, departments: list[str], filters: ReportFilters, now: dt.datetime
+) -> dict[str, dict[str, Any]]:
+    """KPI (current, previous) pairs per department, for the weekly summary (no actor).
+
+    One read of the packed rows for all departments, and only the KPI totals (the summary
+    shows no trends, breakdowns or heat map)."""
     _tune(session)
     p = period_of(filters)
-    return _figures(session, _department_mask(department), p, now).kpis
+    rows = _load(session, p, now)
+    out: dict[str, dict[str, Any]] = {}
+    for department in departments:
+        visible = _department_mask(department)(rows)
+        created, resolved = _created(rows, visible, p, now), _resolved(rows, visible, p)
+        out[department] = _kpi_figures(p, now, created, resolved, visible)
+    return out
 
 
 def _figures_for(session: Session, actor: Employee, filters: ReportFilters, now: dt.datetime | None) -> _Figures:

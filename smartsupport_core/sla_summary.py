@@ -12,6 +12,7 @@ builds the department scope itself instead of going through `policy.ticket_visib
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,9 +43,9 @@ def _change(value: float | None, previous: float | None, unit: str) -> str:
     return f", {diff:+,.0f}"
 
 
-def summary_text(session: Session, department: str, filters: ReportFilters, now: dt.datetime) -> str:
-    """The plain-text summary of one department's week (previous week in brackets)."""
-    figures = reporting.department_kpi_figures(session, department, filters, now)
+def summary_text(department: str, filters: ReportFilters, figures: dict[str, Any]) -> str:
+    """The plain-text summary of one department's week (previous week in brackets), from its
+    KPI figures (`reporting.department_kpi_figures`)."""
     lines = [
         f"Weekly SLA summary for {department}: {filters.start:%a %d %b %Y} to {filters.end:%a %d %b %Y}",
         "(the week before in brackets)",
@@ -70,6 +71,7 @@ def send_weekly_summaries(session: Session, now: dt.datetime) -> int:
         .where(Department.is_active.is_not(False), Department.head_email.is_not(None), Department.head_email != "")
         .order_by(Department.name)
     ).all()
+    figures = reporting.department_kpi_figures(session, [d.name for d in departments], filters, now)
     for dept in departments:
         notifications.queue(
             session,
@@ -79,7 +81,7 @@ def send_weekly_summaries(session: Session, now: dt.datetime) -> int:
                 "department": dept.name,
                 "week_start": filters.start.isoformat(),
                 "week_end": filters.end.isoformat(),
-                "summary": summary_text(session, dept.name, filters, now),
+                "summary": summary_text(dept.name, filters, figures[dept.name]),
             },
         )
     session.flush()
