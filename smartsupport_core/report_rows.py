@@ -180,14 +180,20 @@ _LOAD = f"""
 REFRESH_LOCK = 0x5EB0
 
 
+def tune(conn: Connection | Session) -> None:
+    """Report queries sort or pack up to a million rows: give them memory, skip JIT compile time
+    (for the current transaction only)."""
+    conn.execute(text("SET LOCAL work_mem = '256MB'"))
+    conn.execute(text("SET LOCAL jit = off"))
+
+
 def refresh_report(bind: Engine | Connection) -> int | None:
     """Repack the dirty days in a transaction of its own; None when another refresh runs."""
     engine = bind.engine if isinstance(bind, Connection) else bind
     with engine.connect() as conn, conn.begin():
         if not conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK}):
             return None
-        conn.execute(text("SET LOCAL work_mem = '256MB'"))
-        conn.execute(text("SET LOCAL jit = off"))
+        tune(conn)
         return int(conn.execute(_REFRESH, {"layout": LAYOUT}).one().days)
 
 

@@ -81,7 +81,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
@@ -273,14 +272,8 @@ def scope(actor: Employee, filters: ReportFilters) -> list[ColumnElement[bool]]:
 def _checked(session: Session, actor: Employee, filters: ReportFilters) -> list[ColumnElement[bool]]:
     policy.require(actor, Action.VIEW_REPORTS)
     validate_filters(session, filters)
-    _tune(session)
+    report_rows.tune(session)
     return scope(actor, filters)
-
-
-def _tune(session: Session) -> None:
-    """Report queries sort up to a million numbers: give them memory, skip JIT compile time."""
-    session.execute(text("SET LOCAL work_mem = '256MB'"))
-    session.execute(text("SET LOCAL jit = off"))
 
 
 # --- Shared SQL expressions ---------------------------------------------------------------
@@ -600,7 +593,7 @@ def department_kpi_figures(
 
     One read of the packed rows for all departments, and only the KPI totals (the summary
     shows no trends, breakdowns or heat map)."""
-    _tune(session)
+    report_rows.tune(session)
     p = period_of(filters)
     rows = _load(session, p, now)
     out: dict[str, dict[str, Any]] = {}
