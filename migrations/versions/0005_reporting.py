@@ -1,10 +1,11 @@
 """Dashboard report rows (issue 7's performance target): one packed row block per UTC day.
 
 `core_reportday` holds, per UTC day of `submit_date`, every ticket of that day packed as
-fixed-width binary rows (`reporting.PACKED_ROW`), so the dashboard reads ~180 values instead
-of a million tickets. Statement-level triggers on `core_ticket` record the days a write
-touched in `core_reportdirty`; the dashboard computes dirty days live from `core_ticket`
-and `reporting.refresh_report` repacks them. This migration marks every existing day dirty
+fixed-width binary columns (`report_rows.PACKED_ROW`), so the dashboard reads one value per
+day instead of a million tickets. Statement-level triggers on `core_ticket` (and
+`core_ticketrating`: a rating is packed with its ticket) record the days a write touched in
+`core_reportdirty`; the dashboard packs dirty days live from `core_ticket` and
+`report_rows.refresh_report` repacks them. This migration marks every existing day dirty
 (the first refresh packs them).
 
 Revision ID: 0005_reporting
