@@ -576,11 +576,6 @@ def _start_figures(session: Session, mask: RowMask, p: Period, now: dt.datetime)
     return lambda: _Figures(kpi_figures, created_frame.result(), resolved_frame.result())
 
 
-def _figures(session: Session, mask: RowMask, p: Period, now: dt.datetime) -> _Figures:
-    """KPIs and both cohorts' groupings from one read of the packed rows."""
-    return _start_figures(session, mask, p, now)()
-
-
 def kpis(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None) -> list[Kpi]:
     """The KPI tiles, each with its previous-period value (see the module docstring)."""
     return _to_kpis(_figures_for(session, actor, filters, now).kpis)
@@ -606,7 +601,7 @@ def department_kpi_figures(
 
 def _figures_for(session: Session, actor: Employee, filters: ReportFilters, now: dt.datetime | None) -> _Figures:
     _checked(session, actor, filters)
-    return _figures(session, _row_mask(actor, filters), period_of(filters), _now(now))
+    return _start_figures(session, _row_mask(actor, filters), period_of(filters), _now(now))()
 
 
 # --- Cohort frames: one row per (kind, key) as the page's tables expect -------------------
@@ -822,18 +817,6 @@ def breakdown(
         raise ValidationError({"dimension": "must be one of " + ", ".join(DIMENSIONS)})
     f = _figures_for(session, actor, filters, now)
     return _breakdown(session, f.created, f.resolved, dimension)
-
-
-def resolution_distribution(
-    session: Session, actor: Employee, filters: ReportFilters
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per priority: quantiles of resolution minutes (box plot) and a bucket histogram."""
-    return _distribution(_figures_for(session, actor, filters, None).resolved)
-
-
-def arrivals_heatmap(session: Session, actor: Employee, filters: ReportFilters) -> pd.DataFrame:
-    """Tickets created per local weekday x hour (all 168 cells)."""
-    return _heatmap(_figures_for(session, actor, filters, None).created)
 
 
 def _backlog(session: Session, conds: list[ColumnElement[bool]], now: dt.datetime) -> pd.DataFrame:
