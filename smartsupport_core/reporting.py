@@ -576,9 +576,17 @@ def _start_figures(session: Session, mask: RowMask, p: Period, now: dt.datetime)
     return lambda: _Figures(kpi_figures, created_frame.result(), resolved_frame.result())
 
 
+def _kpis_only(rows: report_rows.Rows, mask: RowMask, p: Period, now: dt.datetime) -> dict[str, Any]:
+    """The KPI figures alone (no trends, breakdowns or heat map) of the rows `mask` selects."""
+    visible = mask(rows)
+    return _kpi_figures(p, now, _created(rows, visible, p, now), _resolved(rows, visible, p), visible)
+
+
 def kpis(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None) -> list[Kpi]:
     """The KPI tiles, each with its previous-period value (see the module docstring)."""
-    return _to_kpis(_figures_for(session, actor, filters, now).kpis)
+    _checked(session, actor, filters)
+    p, now = period_of(filters), _now(now)
+    return _to_kpis(_kpis_only(_load(session, p, now), _row_mask(actor, filters), p, now))
 
 
 def department_kpi_figures(
@@ -591,12 +599,7 @@ def department_kpi_figures(
     report_rows.tune(session)
     p = period_of(filters)
     rows = _load(session, p, now)
-    out: dict[str, dict[str, Any]] = {}
-    for department in departments:
-        visible = _department_mask(department)(rows)
-        created, resolved = _created(rows, visible, p, now), _resolved(rows, visible, p)
-        out[department] = _kpi_figures(p, now, created, resolved, visible)
-    return out
+    return {d: _kpis_only(rows, _department_mask(d), p, now) for d in departments}
 
 
 def _figures_for(session: Session, actor: Employee, filters: ReportFilters, now: dt.datetime | None) -> _Figures:
