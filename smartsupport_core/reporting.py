@@ -335,6 +335,8 @@ DIMENSIONS: dict[str, Any] = {
     "priority": Ticket.priority,
     "coordinator": Ticket.assigned_to_id,
 }
+#: Breakdown dimension -> its packed column (`report_rows.FIELDS`, named as the Ticket attribute).
+PACKED_DIMENSIONS: dict[str, str] = {dim: column.key for dim, column in DIMENSIONS.items()}
 RowMask = Callable[[report_rows.Rows], np.ndarray]
 
 
@@ -567,7 +569,7 @@ def _start_figures(session: Session, mask: RowMask, p: Period, now: dt.datetime)
     returns the function that waits for the groupings. The caller may query meanwhile."""
     rows = _load(session, p, now)
     visible = mask(rows)
-    for name in ("department", "category", "priority", "assigned_to_id"):  # shared: convert once
+    for name in PACKED_DIMENSIONS.values():  # shared by both cohorts: convert once
         rows.codes(name)
     created, resolved = _created(rows, visible, p, now), _resolved(rows, visible, p)
     created_frame = _POOL.submit(_created_frame, created, p)
@@ -621,12 +623,7 @@ def _q_list(q: np.ndarray, i: int) -> list[float | None] | None:
 
 def _dimension_rows(cohort: _Cohort, extra: tuple[str, ...], names: dict[str, Callable[[int], Any]]) -> list[dict]:
     out: list[dict] = []
-    for kind, column in (
-        ("department", "department"),
-        ("category", "category"),
-        ("priority", "priority"),
-        ("coordinator", "assigned_to_id"),
-    ):
+    for kind, column in PACKED_DIMENSIONS.items():
         cur = cohort.current
         codes, keys = cohort.codes(column)
         g = cohort.group(codes, len(keys))

@@ -273,3 +273,8 @@ def test_worker_job_repacks_written_days(session: Session, clean_db) -> None:
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(ReportDirty)) == 0
     assert session.scalar(select(func.sum(ReportDay.tickets))) == 20
+
+
+def test_every_breakdown_dimension_is_a_packed_column() -> None:
+    assert set(reporting.PACKED_DIMENSIONS) == set(reporting.DIMENSIONS)
+    assert set(reporting.PACKED_DIMENSIONS.values()) <= set(report_rows.PACKED_ROW.names)
