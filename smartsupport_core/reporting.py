@@ -698,6 +698,7 @@ def _resolved_frame(cohort: _Cohort, p: Period) -> pd.DataFrame:
             rows.append(cell | counts)
     return pd.DataFrame(rows, columns=[*_FRAME, "reopened"])
 
+
 # --- Public views (each checks policy) ----------------------------------------------------
 
 
