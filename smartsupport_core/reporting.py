@@ -1077,6 +1077,19 @@ FORMATTERS: dict[str, Callable[[float | None], str]] = {
 }
 
 
+def change_text(change: float | None, unit: str) -> str | None:
+    """A KPI's change in its unit, signed ("+1.5 h", "-2.0 pts"); None when there is none."""
+    if change is None:
+        return None
+    if unit == "minutes":
+        return f"{change / 60:+.1f} h"
+    if unit == "percent":
+        return f"{change:+.1f} pts"
+    if unit == "score":
+        return f"{change:+.2f}"
+    return f"{change:+,.0f}"
+
+
 def send_weekly_sla_summary(session: Session, now: dt.datetime) -> int:
     """The worker's `sla_weekly_summary` job (see `sla_summary`): one e-mail per department head."""
     from .sla_summary import send_weekly_summaries

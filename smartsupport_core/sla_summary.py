@@ -30,19 +30,6 @@ def last_week(now: dt.datetime) -> ReportFilters:
     return ReportFilters(start=monday - dt.timedelta(days=7), end=monday - dt.timedelta(days=1))
 
 
-def _change(value: float | None, previous: float | None, unit: str) -> str:
-    if value is None or previous is None:
-        return ""
-    diff = value - previous
-    if unit == "minutes":
-        return f", {diff / 60:+.1f} h"
-    if unit == "percent":
-        return f", {diff:+.1f} pts"
-    if unit == "score":
-        return f", {diff:+.2f}"
-    return f", {diff:+,.0f}"
-
-
 def summary_text(department: str, filters: ReportFilters, figures: dict[str, Any]) -> str:
     """The plain-text summary of one department's week (previous week in brackets), from its
     KPI figures (`reporting.department_kpi_figures`)."""
@@ -54,7 +41,8 @@ def summary_text(department: str, filters: ReportFilters, figures: dict[str, Any
     for d in KPI_DEFS:
         value, previous = (None if v is None else float(v) for v in figures[d.key])
         fmt = FORMATTERS[d.unit]
-        lines.append(f"- {d.label}: {fmt(value)} ({fmt(previous)}{_change(value, previous, d.unit)})")
+        change = None if value is None or previous is None else reporting.change_text(value - previous, d.unit)
+        lines.append(f"- {d.label}: {fmt(value)} ({fmt(previous)}{'' if change is None else ', ' + change})")
     lines += [
         "",
         "Times are on the SLA clock (business hours unless a target says calendar time).",

@@ -69,3 +69,11 @@ def test_cli_command(session: Session, world: World) -> None:  # noqa: F811
     forced = runner.invoke(main, ["sla-summary", "--force"])
     assert forced.exit_code == 0 and "queued 2" in forced.output
     assert len(session.scalars(select(EmailNotification)).all()) == 4
+
+
+def test_change_text_per_unit() -> None:
+    from smartsupport_core.reporting import change_text
+
+    assert change_text(None, "count") is None
+    assert [change_text(1234.0, "count"), change_text(-90.0, "minutes")] == ["+1,234", "-1.5 h"]
+    assert [change_text(2.5, "percent"), change_text(-0.25, "score")] == ["+2.5 pts", "-0.25"]
