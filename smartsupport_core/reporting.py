@@ -624,11 +624,9 @@ def _q_list(q: np.ndarray, i: int) -> list[float | None] | None:
 def _dimension_rows(cohort: _Cohort, extra: tuple[str, ...], names: dict[str, Callable[[int], Any]]) -> list[dict]:
     out: list[dict] = []
     for kind, column in PACKED_DIMENSIONS.items():
-        cur = cohort.current
         codes, keys = cohort.codes(column)
         g = cohort.group(codes, len(keys))
-        present = np.bincount(codes[cur], minlength=len(keys)) > 0
-        for i in np.flatnonzero(present):
+        for i in np.flatnonzero(g["n"]):  # keys with a ticket in the current period
             row = {"kind": kind, "key": names[kind](int(keys[i])), "week": None, "a": None, "b": None}
             row.update({"n": int(g["n"][i]), "q": _q_list(g["q"], i), "met": int(g["met"][i])})
             row["counted"] = int(g["counted"][i])
