@@ -21,7 +21,6 @@ import os
 import resource
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -66,8 +65,7 @@ def main() -> None:
 
     throwaway = args.url is None
     if throwaway:
-        server = make_url(core_db.to_sqlalchemy_url(os.environ.get("SMARTSUPPORT_DATABASE_URL") or DEFAULT_SERVER))
-        url = server.set(database=f"ss_bench_demo_{uuid.uuid4().hex[:10]}").render_as_string(hide_password=False)
+        url = core_db.throwaway_url(os.environ.get("SMARTSUPPORT_DATABASE_URL") or DEFAULT_SERVER, "ss_bench_demo")
     else:
         url = core_db.to_sqlalchemy_url(args.url)
     core_db.ensure_database(url)
@@ -123,11 +121,7 @@ def main() -> None:
     finally:
         engine.dispose()
         if throwaway and not args.keep:
-            target = make_url(url)
-            admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            admin.dispose()
+            core_db.drop_database(url)
 
 
 if __name__ == "__main__":

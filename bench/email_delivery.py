@@ -22,13 +22,11 @@ import multiprocessing as mp
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from smartsupport_core import db as core_db
 from smartsupport_core import migrate
@@ -106,9 +104,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10)
     args = parser.parse_args()
 
-    server = make_url(core_db.to_sqlalchemy_url(os.environ.get("SMARTSUPPORT_DATABASE_URL") or DEFAULT_SERVER))
-    name = f"ss_bench_mail_{uuid.uuid4().hex[:10]}"
-    url = server.set(database=name).render_as_string(hide_password=False)
+    url = core_db.throwaway_url(os.environ.get("SMARTSUPPORT_DATABASE_URL") or DEFAULT_SERVER, "ss_bench_mail")
     core_db.ensure_database(url)
     engine = create_engine(url)
     rounds = []
@@ -125,10 +121,7 @@ def main() -> None:
                 )
     finally:
         engine.dispose()
-        admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        core_db.drop_database(url)
     load = os.getloadavg()[0]
     print(
         "note: the SMTP server (one asyncio thread), PostgreSQL and the workers share this machine's "

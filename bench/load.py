@@ -37,19 +37,18 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from smartsupport_core import migrate  # noqa: E402
-from smartsupport_core.db import to_sqlalchemy_url  # noqa: E402
+from smartsupport_core.db import drop_database, ensure_database, throwaway_url  # noqa: E402
 from smartsupport_core.errors import Conflict, DomainError  # noqa: E402
 from smartsupport_core.models import Employee, Ticket, TicketComment, TicketStatusHistory  # noqa: E402
 from smartsupport_core.vocab import AccountStatus, Role, TicketStatus  # noqa: E402
@@ -94,24 +93,6 @@ WORDS = [
 
 
 # --------------------------------------------------------------------------- set-up
-
-
-def create_database(server_url: str) -> str:
-    base = make_url(to_sqlalchemy_url(server_url))
-    name = f"ss_load_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def plan_users(n: int) -> list[tuple[str, str]]:
@@ -411,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
-    url = create_database(args.server_url)
+    url = throwaway_url(args.server_url, "ss_load")
+    ensure_database(url)
     print(f"database: {make_url(url).database} (throwaway)")
     try:
         engine = create_engine(url)

@@ -31,8 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from smartsupport_core import db as core_db
@@ -82,31 +81,20 @@ def _setup(url: str, employees: int) -> list[int]:
     engine = create_engine(url)
     with Session(engine) as s:
         tag = uuid.uuid4().hex[:6]
+        people = [("Admin", "BA", "IT Department", "System Admin")] * 2
+        people += [("Employee", "BE", "Sales", "Employee")] * employees
         rows = [
             Employee(
                 first_name="Bench",
-                last_name=f"Admin{i}",
-                email=f"bench-admin{i}-{tag}@example.com",
-                company_id=f"BA{tag}{i}",
-                department="IT Department",
-                role="System Admin",
+                last_name=f"{kind}{i}",
+                email=f"bench-{kind.lower()}{i}-{tag}@example.com",
+                company_id=f"{code}{tag}{i}",
+                department=department,
+                role=role,
                 status="Approved",
                 password="!unusable",
             )
-            for i in range(2)
-        ]
-        rows += [
-            Employee(
-                first_name="Bench",
-                last_name=f"Employee{i}",
-                email=f"bench-emp{i}-{tag}@example.com",
-                company_id=f"BE{tag}{i}",
-                department="Sales",
-                role="Employee",
-                status="Approved",
-                password="!unusable",
-            )
-            for i in range(employees)
+            for i, (kind, code, department, role) in enumerate(people)
         ]
         s.add_all(rows)
         s.commit()
@@ -176,8 +164,7 @@ def main() -> None:
 
     throwaway = args.url is None
     if throwaway:
-        server = make_url(core_db.to_sqlalchemy_url(os.environ.get("SMARTSUPPORT_DATABASE_URL") or DEFAULT_SERVER))
-        url = server.set(database=f"ss_bench_tc_{uuid.uuid4().hex[:10]}").render_as_string(hide_password=False)
+        url = core_db.throwaway_url(os.environ.get("SMARTSUPPORT_DATABASE_URL") or DEFAULT_SERVER, "ss_bench_tc")
     else:
         url = core_db.to_sqlalchemy_url(args.url)
     core_db.ensure_database(url)
@@ -211,10 +198,7 @@ def main() -> None:
         )
     finally:
         if throwaway and not args.keep:
-            admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-            admin.dispose()
+            core_db.drop_database(url)
     print(json.dumps({"bench": "ticket_create", "ok": ok, "runs": runs}))
     if not ok:
         sys.exit(1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -149,6 +150,24 @@ def ensure_database(url: str) -> None:
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).scalar()
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+def throwaway_url(server_url: str, prefix: str) -> str:
+    """A URL for a new, uniquely named database `{prefix}_{10 hex}` on `server_url`'s server
+    (benchmarks: create it with `ensure_database`, drop it with `drop_database`)."""
+    base = make_url(to_sqlalchemy_url(server_url))
+    return base.set(database=f"{prefix}_{uuid.uuid4().hex[:10]}").render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop the URL's database if it exists, closing its sessions (throwaway databases)."""
+    target = make_url(to_sqlalchemy_url(url))
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
     finally:
         admin.dispose()
 
