@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import policy, settings
-from .errors import ValidationError
+from .errors import ValidationError, page_errors
 from .models import AuditLog, Base, Employee
 from .policy import Action
 from .vocab import AuditAction
@@ -74,10 +74,7 @@ def query_audit_log(
         errors["date_to"] = "must be on or after the 'from' date"
     if filters.record_id is not None and filters.record_id < 0:
         errors["record_id"] = "must be a positive number"
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        errors["page_size"] = f"must be between 1 and {MAX_PAGE_SIZE}"
-    if page < 1:
-        errors["page"] = "must be 1 or more"
+    errors.update(page_errors(page, page_size, MAX_PAGE_SIZE))
     if errors:
         raise ValidationError(errors)
     conds = []

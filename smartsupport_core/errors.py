@@ -42,3 +42,13 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """Someone else changed the object since the acting user read it, or a uniqueness clash."""
+
+
+def page_errors(page: int, page_size: int, max_page_size: int) -> dict[str, str]:
+    """The field errors of a paged listing's `page` / `page_size` (empty when both are valid)."""
+    errors = {}
+    if not 1 <= page_size <= max_page_size:
+        errors["page_size"] = f"must be between 1 and {max_page_size}"
+    if page < 1:
+        errors["page"] = "must be 1 or more"
+    return errors

@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from . import policy, settings, vocab
-from .errors import ValidationError
+from .errors import ValidationError, page_errors
 from .models import TICKET_TSVECTOR, Department, Employee, SlaTarget, Ticket, TicketCategory
 from .policy import Action
 from .vocab import OPEN_STATUSES, Priority, Role, TicketStatus
@@ -408,12 +408,7 @@ def query_queue(
     """One page of the queue and the total number of matches, visible to `actor` only."""
     policy.require(actor, Action.USE_QUEUE)
     validate_filters(filters)
-    errors = {}
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        errors["page_size"] = f"must be between 1 and {MAX_PAGE_SIZE}"
-    if page < 1:
-        errors["page"] = "must be 1 or more"
-    if errors:
+    if errors := page_errors(page, page_size, MAX_PAGE_SIZE):
         raise ValidationError(errors)
     now = now or dt.datetime.now(dt.UTC)
     parts = _sla_parts(now, risk_windows(session))
