@@ -466,7 +466,6 @@ def assignable_staff(session: Session, actor: Employee) -> list[tuple[int, str, 
     return [(r.id, f"{r.first_name} {r.last_name}", r.department) for r in session.execute(stmt)]
 
 
-
 def filter_choices(session: Session, actor: Employee) -> tuple[list[str], list[str]]:
     """(department names, category names) for the filter pickers, active ones first."""
     policy.require(actor, Action.USE_QUEUE)
@@ -477,6 +476,7 @@ def filter_choices(session: Session, actor: Employee) -> tuple[list[str], list[s
         session.scalars(select(TicketCategory.name).order_by(TicketCategory.is_active.is_(False), TicketCategory.name))
     )
     return departments, categories
+
 
 __all__ = [
     "COLUMNS",
