@@ -5,9 +5,9 @@ Usage:
     python bench/queue_views.py --database-url URL --repeat 50 --explain
 
 The database is shared with other benchmarks (reporting, search): it is created and loaded
-with `smartsupport demo` data (1,000,000 tickets) only if it holds no demo data yet — the
-demo loader's marker and advisory lock make that happen at most once even when two
-benchmarks start together. Pass --no-load to refuse loading.
+with `smartsupport demo` data (1,000,000 tickets) only if it holds no tickets yet, by
+`bench/dashboard.py`'s `load_once` (an advisory lock: at most once even when two benchmarks
+start together; a database with fewer tickets is refused, not topped up). Pass --no-load to refuse loading.
 
 Each view is `queue.query_queue` exactly as the Queue page calls it (first page of 50 rows,
 plus the total), measured `--repeat` times after 3 warm-up runs:
@@ -29,12 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from bench.dashboard import load_once, ticket_count
 from smartsupport_core import db as core_db
 from smartsupport_core import migrate
-from smartsupport_core.demo import load_demo
 from smartsupport_core.models import Employee, Ticket
 from smartsupport_core.queue import DEFAULT_FILTERS, QueueFilters, query_queue
 from smartsupport_core.vocab import NOT_CLOSED_STATUSES, OPEN_STATUSES, Role
@@ -50,16 +50,13 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def ensure_loaded(url: str, tickets: int, allow_load: bool) -> None:
-    core_db.ensure_database(url)
-    engine = create_engine(url)
-    migrate.upgrade(engine)  # no-op when at head; adds new indexes to an older load
-    with engine.connect() as conn:
-        count = conn.execute(text("SELECT count(*) FROM core_ticket")).scalar_one()
+    count = ticket_count(url) or 0
     if count < tickets:
         if not allow_load:
             sys.exit(f"{url} has {count:,} tickets (< {tickets:,}) and --no-load was given")
-        print(f"loading {tickets:,} demo tickets into {url} (once; shared with other benchmarks) ...", flush=True)
-        load_demo(engine, tickets=tickets, echo=lambda m: print("  " + m, flush=True))
+        load_once(url, tickets)  # the shared loader: one at a time, never over a half-done load
+    engine = create_engine(url)
+    migrate.upgrade(engine)  # no-op when at head; adds new indexes to an older load
     engine.dispose()
 
 
