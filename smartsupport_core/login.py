@@ -22,8 +22,10 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -136,16 +138,10 @@ def _recent_failures(session: Session, employee: Employee, now: dt.datetime) -> 
     )
 
 
-_DUMMY: list[str] = []
-
-
+@cache
 def _dummy_hash() -> str:
     """A hash of a random password, made once, so unknown e-mails cost as much as known ones."""
-    if not _DUMMY:
-        import secrets
-
-        _DUMMY.append(hash_password(secrets.token_urlsafe(16)))
-    return _DUMMY[0]
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
