@@ -39,6 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from . import jobs as periodic
+from .db import is_unreachable
 from .mailer import DeliveryError, Outgoing, PermanentFailure, SmtpConnection
 from .models import EmailNotification
 from .settings import Settings, get_settings
@@ -346,10 +347,11 @@ class Worker:
             except DBAPIError as exc:
                 if once:
                     raise
-                # The database is away (restart, fail-over): keep the process, try again later.
-                # Rows this worker had claimed come back when their lease ends.
-                self.echo(f"database unavailable ({type(exc.orig).__name__}); retrying in "
-                          f"{self.config.poll_interval:g} s")
+                # The database is away (restart, fail-over) or refused one statement (a lock
+                # timeout, say): keep the process, try again later. Rows this worker had
+                # claimed come back when their lease ends.
+                what = "database unavailable" if is_unreachable(exc) else "database error"
+                self.echo(f"{what} ({type(exc.orig).__name__}); retrying in {self.config.poll_interval:g} s")
             if once:
                 break
             self.stop_event.wait(self.config.poll_interval)
