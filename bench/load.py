@@ -108,10 +108,9 @@ def plan_users(n: int) -> list[tuple[str, str]]:
 
 def create_accounts(url: str, plan: list[tuple[str, str]]) -> list[int]:
     engine = create_engine(url)
-    ids = []
     with Session(engine) as s:
-        for i, (role, dept) in enumerate(plan):
-            emp = Employee(
+        rows = [
+            Employee(
                 first_name=f"Load{i}",
                 last_name="User",
                 email=f"load{i}@example.com",
@@ -121,9 +120,11 @@ def create_accounts(url: str, plan: list[tuple[str, str]]) -> list[int]:
                 status=AccountStatus.APPROVED.value,
                 password="!unusable",  # nobody logs in: the services are driven directly
             )
-            s.add(emp)
-            s.flush()
-            ids.append(emp.id)
+            for i, (role, dept) in enumerate(plan)
+        ]
+        s.add_all(rows)
+        s.flush()  # one batched INSERT ... RETURNING, in plan order
+        ids = [emp.id for emp in rows]
         s.commit()
     engine.dispose()
     return ids
