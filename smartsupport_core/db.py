@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+from psycopg.types.json import Json, Jsonb
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,7 +40,7 @@ def _holds_nul(value: object) -> bool:
         return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return any(_holds_nul(v) for v in value)
-    if hasattr(value, "obj") and value.__class__.__module__.startswith("psycopg.types.json"):
+    if isinstance(value, (Json, Jsonb)):
         return _holds_nul(value.obj)  # JSON/JSONB parameters arrive wrapped, not yet serialised
     return False
 
