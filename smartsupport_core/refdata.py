@@ -36,7 +36,7 @@ _KEEP = 8  # fingerprints kept (one per database the process talks to, normally 
 
 @dataclass(frozen=True)
 class Category:
-    """What validation and routing need from a `core_ticketcategory` row."""
+    """What validation and routing need from an active `core_ticketcategory` row."""
 
     id: int
     name: str
@@ -44,7 +44,6 @@ class Category:
     assigned_department: str
     required_fields: list[dict[str, Any]]
     sub_categories: list[Any]
-    is_active: bool
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,6 @@ def _load(session: Session) -> Reference:
             c.assigned_department,
             list(c.required_fields or []),
             list(c.sub_categories or []),
-            c.is_active is not False,
         )
         for c in rows
     )
