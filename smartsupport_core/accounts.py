@@ -198,19 +198,7 @@ def validate_registration(session: Session, data: Mapping[str, Any]) -> dict[str
 
 def _snapshot(emp: Employee) -> dict[str, Any]:
     """The audited view of an account (the password column is masked by `audit`)."""
-    return {
-        "first_name": emp.first_name,
-        "middle_name": emp.middle_name,
-        "last_name": emp.last_name,
-        "suffix": emp.suffix,
-        "email": emp.email,
-        "company_id": emp.company_id,
-        "department": emp.department,
-        "role": emp.role,
-        "status": emp.status,
-        "is_active": emp.is_active,
-        "password": emp.password,
-    }
+    return {name: getattr(emp, name) for name in (*ACCOUNT_FIELDS, "role", "status", "is_active", "password")}
 
 
 def _insert(session: Session, emp: Employee) -> None:
