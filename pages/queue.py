@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal import state
 from portal.queue_grid import (
+    EDITABLE,
     GRID_COLUMNS,
     assignee_options,
     edits_from_grid,
@@ -294,7 +295,7 @@ def live_grid(filters: QueueFilters, page_size: int) -> None:
         hide_index=True,
         num_rows="fixed",
         column_order=list(GRID_COLUMNS),
-        disabled=[c for c in GRID_COLUMNS if c not in ("status", "priority", "assignee")],
+        disabled=[c for c in GRID_COLUMNS if c not in EDITABLE],
         column_config={
             "open": st.column_config.LinkColumn("", display_text="Open", width="small", pinned=True),
             "number": st.column_config.TextColumn("Ticket", pinned=True),
