@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from portal import state
+from portal.queue_grid import format_age
 from smartsupport_core import tickets
 from smartsupport_core.models import Employee
 from smartsupport_core.settings import get_settings
@@ -19,20 +20,6 @@ user = state.current_user()
 if user is None:
     st.warning("Sign in to see your tickets.")
     st.stop()
-
-
-def age(since: dt.datetime | None, now: dt.datetime) -> str:
-    """A short human age: 3 d 4 h, 5 h 10 min, 12 min."""
-    if since is None:
-        return ""
-    minutes = int((now - since).total_seconds() // 60)
-    days, rest = divmod(max(minutes, 0), 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {mins} min"
-    return f"{mins} min"
 
 
 query = st.text_input("Search my tickets", placeholder="words from the subject or description", key="my_search")
@@ -62,7 +49,7 @@ frame = pd.DataFrame(
             "Status": status_label(t.status or TicketStatus.NEW.value, for_requester=True),
             "Priority": t.priority,
             "Submitted": t.submit_date.astimezone(tz) if t.submit_date else None,
-            "Age": age(t.submit_date, now) if t.status not in final else "",
+            "Age": format_age(now - t.submit_date) if t.submit_date and t.status not in final else "",
             "Last update": t.update_date.astimezone(tz) if t.update_date else None,
         }
         for t in rows
