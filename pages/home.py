@@ -8,8 +8,7 @@ from collections import Counter
 import streamlit as st
 
 from portal import state
-from portal.nav import PAGES, page_file
-from smartsupport_core.policy import allowed
+from portal.nav import PAGES, page_file, visible
 from smartsupport_core.tickets import list_my_tickets
 from smartsupport_core.vocab import OPEN_STATUSES, status_label
 
@@ -33,7 +32,7 @@ else:
         col.metric(label, n)
     st.subheader("Go to")
     for spec in PAGES:
-        if spec.file == "home.py" or spec.public or (spec.needs is not None and not allowed(user, spec.needs)):
+        if spec.public or not visible(spec, user):  # Home itself is public
             continue
         st.page_link(page_file(spec.file), label=spec.title, icon=spec.icon)
 
