@@ -12,7 +12,6 @@ from pathlib import Path
 from smartsupport_core.models import Employee
 from smartsupport_core.policy import Action, allowed
 
-PAGES_DIR = "../pages"
 PAGES_PATH = Path(__file__).resolve().parent.parent / "pages"
 
 
