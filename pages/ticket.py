@@ -23,7 +23,7 @@ from smartsupport_core.policy import Action, allowed, is_staff
 from smartsupport_core.providers import get_provider
 from smartsupport_core.settings import get_settings
 from smartsupport_core.ticket_forms import CATEGORY_COLUMNS
-from smartsupport_core.vocab import OPEN_STATUSES, Priority, status_label
+from smartsupport_core.vocab import FINAL_STATUSES, OPEN_STATUSES, Priority, status_label
 
 user = state.current_user()
 if user is None:
@@ -110,6 +110,7 @@ st.session_state[seen_key] = ticket.version
 staff = is_staff(user)
 is_requester = user.id == ticket.employee_id
 shown_status = status_label(ticket.status, for_requester=not staff)
+is_open = ticket.status in OPEN_STATUSES  # StrEnum members compare equal to their values
 
 
 def name_of(employee_id: int | None) -> str:
@@ -202,7 +203,7 @@ with tab_conv:
                     if st.button("Save edit", key=f"save_comment_{c.id}"):
                         act("Comment updated.", tickets.edit_comment, c.id, new_text)
 
-    can_reply = allowed(user, Action.COMMENT_PUBLIC) and ticket.status not in ("Closed", "Rejected", "Withdrawn")
+    can_reply = allowed(user, Action.COMMENT_PUBLIC) and ticket.status not in FINAL_STATUSES
     if can_reply or allowed(user, Action.COMMENT_INTERNAL):
         st.subheader("Reply")
         canned_picker(user, ticket_id, f"reply_{ticket_id}")  # staff: fill the reply from a template
@@ -272,7 +273,7 @@ with tab_details:
         )
         if previews.get(a.id):
             st.image(previews[a.id], caption=a.file_name, width=320)
-    if ticket.status in {s.value for s in OPEN_STATUSES} and allowed(user, Action.UPLOAD_ATTACHMENT):
+    if is_open and allowed(user, Action.UPLOAD_ATTACHMENT):
         more = st.file_uploader(
             "Add attachments", accept_multiple_files=True, key=f"more_files_{ticket_id}_{len(files)}"
         )
@@ -343,7 +344,7 @@ with st.sidebar:
                     note=note,
                     expected_version=expected,
                 )
-    if staff_choices and ticket.status in {s.value for s in OPEN_STATUSES}:
+    if staff_choices and is_open:
         offered = True
         options = [None, *[e.id for e in staff_choices]]
         labels = {e.id: f"{e.full_name} ({e.role}, {e.department})" for e in staff_choices}
@@ -356,7 +357,7 @@ with st.sidebar:
         )
         if st.button("Save assignment", key="assign"):
             act("Assignment saved.", tickets.assign_ticket, ticket_id, assignee, expected_version=expected)
-    if allowed(user, Action.CHANGE_PRIORITY) and ticket.status in {s.value for s in OPEN_STATUSES}:
+    if allowed(user, Action.CHANGE_PRIORITY) and is_open:
         offered = True
         prios = [p.value for p in Priority]
         new_priority = st.selectbox(
