@@ -112,11 +112,14 @@ st.caption(
 
 
 def export_buttons(df: pd.DataFrame, name: str) -> None:
+    """CSV and Excel buttons; the files are built when clicked, not on every run of every tab."""
     a, b, _ = st.columns([1, 1, 4])
-    a.download_button("CSV", to_csv_bytes(df), f"{name}.csv", "text/csv", key=f"csv_{name}", icon=":material/download:")
+    a.download_button(
+        "CSV", lambda: to_csv_bytes(df), f"{name}.csv", "text/csv", key=f"csv_{name}", icon=":material/download:"
+    )
     b.download_button(
         "Excel",
-        to_excel_bytes(df, name),
+        lambda: to_excel_bytes(df, name),
         f"{name}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{name}",
