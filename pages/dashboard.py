@@ -22,7 +22,6 @@ from portal import reports, state
 from smartsupport_core import reporting
 from smartsupport_core.errors import DomainError
 from smartsupport_core.exports import to_csv_bytes, to_excel_bytes
-from smartsupport_core.models import Employee
 from smartsupport_core.reporting import FORMATTERS, ReportFilters
 
 user = state.current_user()
@@ -55,8 +54,7 @@ KPI_HELP = {
 }
 
 try:
-    with state.session() as s:
-        options = reporting.filter_options(s, s.get(Employee, user.id))
+    options = reports.options_for(user)
 except DomainError as exc:
     st.error(str(exc))
     st.stop()
@@ -403,8 +401,7 @@ if target is None:
     st.caption("Click a bar or a heat-map cell to list the tickets behind it.")
 else:
     try:
-        with state.session() as s:
-            drill = reporting.drilldown(s, s.get(Employee, user.id), filters, target[0], target[1])
+        drill = reports.drilldown_for(user, filters, target[0], target[1])
     except DomainError as exc:
         st.error(str(exc))
     else:
