@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from portal import state
-from portal.safe_text import md_escape
+from portal.safe_text import md_escape, show_errors
 from smartsupport_core import admin_config as ac
 from smartsupport_core import policy
 from smartsupport_core.errors import DomainError, ValidationError
@@ -29,15 +29,6 @@ user = state.current_user()
 if user is None or not policy.allowed(user, Action.MANAGE_CONFIG):
     st.error("You are not allowed to manage categories, departments and SLA.")
     st.stop()
-
-
-def show_errors(exc: DomainError) -> None:
-    if isinstance(exc, ValidationError):
-        for field, message in exc.errors.items():
-            prefix = "" if field == "__all__" else f"{field}: "
-            st.error(prefix + md_escape(message))
-    else:
-        st.error(md_escape(str(exc)))
 
 
 def apply(change, done: str) -> bool:

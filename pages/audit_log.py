@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from portal import state
-from portal.safe_text import md_escape
+from portal.safe_text import show_errors
 from smartsupport_core import policy
 from smartsupport_core.audit_log import AuditFilters, audit_users, query_audit_log, table_names
 from smartsupport_core.errors import ValidationError
@@ -67,8 +67,7 @@ try:
     with state.session() as s:
         entries, total = query_audit_log(s, user, filters, page=page, page_size=PAGE_SIZE)
 except ValidationError as exc:
-    for field, message in exc.errors.items():
-        st.error(f"{field}: {md_escape(message)}")
+    show_errors(exc)
     st.stop()
 
 st.markdown(f"**{total}** matching entries")

@@ -25,7 +25,7 @@ from portal.queue_grid import (
     input_frame,
     staff_label,
 )
-from portal.safe_text import md_escape
+from portal.safe_text import md_escape, show_errors
 from smartsupport_core import canned, exports, policy, saved_views
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.policy import Action
@@ -144,8 +144,7 @@ with queue_tab:
                 st.session_state["q_notice"] = f"Saved view '{saved.name}'."
                 st.rerun()
             except ValidationError as exc:
-                for field, message in exc.errors.items():
-                    st.error(f"{field}: {md_escape(message)}")
+                show_errors(exc)
         current = views_by_name[st.session_state["q_view"]]
         if not current.builtin and st.button(f"Delete view '{current.name}'", key="q_view_delete"):
             with state.session() as s:
@@ -259,8 +258,7 @@ def live_grid(filters: QueueFilters, page_size: int) -> None:
                 st.session_state["q_page"] = page = result.pages
                 result = query_queue(s, user, filters, page=page, page_size=page_size)
         except ValidationError as exc:
-            for field, message in exc.errors.items():
-                st.error(f"{field}: {md_escape(message)}")
+            show_errors(exc)
             return
         new_count = count_new_since(s, user, filters, st.session_state["q_badge_since"])
 
@@ -417,11 +415,8 @@ with canned_tab:
                     canned.create_canned(s, user, title, body, shared=shared)
                     s.commit()
                 st.rerun()
-            except ValidationError as exc:
-                for field, message in exc.errors.items():
-                    st.error(f"{field}: {md_escape(message)}")
             except DomainError as exc:
-                st.error(md_escape(str(exc)))
+                show_errors(exc)
 
     st.subheader("Fill in for a ticket")
     grid = st.session_state.get("q_grid")

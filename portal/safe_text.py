@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import re
 
+import streamlit as st
+
+from smartsupport_core.errors import DomainError, ValidationError
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
 def md_escape(text: str) -> str:
     """Escape Markdown (and :emoji:/:material: shortcodes) so st.error/st.success show `text` verbatim."""
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def show_errors(exc: DomainError) -> None:
+    """A core error as messages: one per field of a `ValidationError` ("field: message";
+    form-wide `__all__` without the prefix), else the error's text; all shown verbatim."""
+    if isinstance(exc, ValidationError):
+        for field, message in exc.errors.items():
+            prefix = "" if field == "__all__" else f"{field}: "
+            st.error(prefix + md_escape(message))
+    else:
+        st.error(md_escape(str(exc)))
