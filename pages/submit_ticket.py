@@ -168,7 +168,7 @@ allowed = [
     for ext in ({kind.extension, key_} if key_ != "jpeg" else {"jpg", "jpeg"})
 ]
 uploads = st.file_uploader(
-    f"Attachments (up to {MAX_PER_SUBMIT}, 10 MB each)",
+    f"Attachments (up to {MAX_PER_SUBMIT}, {get_settings().max_attachment_bytes // 2**20} MB each)",
     type=sorted(set(allowed)),
     accept_multiple_files=True,
     key=k("files"),
