@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from portal import state
+from portal.nav import page_file
 from smartsupport_core import knowledge
 from smartsupport_core.errors import DomainError
 
@@ -43,7 +44,7 @@ if raw_id:
         st.caption(f"{article.category} · updated {article.updated_at:%Y-%m-%d}")
     st.markdown(article.body)  # HTML stays escaped (unsafe_allow_html is off)
     st.divider()
-    st.page_link("../pages/assistant.py", label="Still stuck? Ask the assistant", icon=":material/smart_toy:")
+    st.page_link(page_file("assistant.py"), label="Still stuck? Ask the assistant", icon=":material/smart_toy:")
     st.stop()
 
 st.title("Help Center")
