@@ -9,20 +9,17 @@ category, sub_category, priority}) and switches to the submit page, which pre-fi
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from portal import state
-from portal.nav import PAGES
+from portal.nav import page_file
 from smartsupport_core import assistant
 from smartsupport_core.errors import DomainError
 from smartsupport_core.policy import Action, allowed
 from smartsupport_core.providers import get_provider
 
-PAGES_ROOT = Path(__file__).resolve().parent
-SUBMIT_PAGE_FILE = "submit_ticket.py"  # the ticket workflow's submit page (issue 4)
 PREFILL_KEY = "ticket_prefill"
 
 user = state.current_user()
@@ -106,7 +103,6 @@ if prompt:
             s.commit()
         has_conversation = True
 
-submit_registered = any(p.file == SUBMIT_PAGE_FILE for p in PAGES)
 left, right = st.columns(2)
 with left:
     create = st.button(
@@ -130,10 +126,7 @@ if create:
             st.error(str(exc))
     if suggestion is not None:
         st.session_state[PREFILL_KEY] = suggestion
-        if submit_registered:
-            st.switch_page(str(PAGES_ROOT / SUBMIT_PAGE_FILE))
-        st.warning("The submit page is not available yet; here is the suggested ticket.")
-        st.json(suggestion)
+        st.switch_page(page_file("submit_ticket.py"))
 
 if clear:
     with state.session() as s:
