@@ -19,7 +19,7 @@ if notice:
 with st.form("sign_in_form"):
     email = st.text_input("E-mail address", key="sign_in_email", autocomplete="email")
     password = st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
-    remember = st.checkbox("Keep me signed in for 30 days", key="sign_in_remember")
+    remember = st.checkbox(f"Keep me signed in for {login.REMEMBER_FOR.days} days", key="sign_in_remember")
     submitted = st.form_submit_button("Sign in", type="primary")
 
 if submitted:

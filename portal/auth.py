@@ -56,7 +56,7 @@ def _cookie_model() -> Any:
     """streamlit-authenticator's cookie model, signed with our key (one per script run)."""
     from streamlit_authenticator.models import CookieModel
 
-    return CookieModel(cookie_name=COOKIE_NAME, cookie_key=secret_key(), cookie_expiry_days=30)
+    return CookieModel(cookie_name=COOKIE_NAME, cookie_key=secret_key(), cookie_expiry_days=login.REMEMBER_FOR.days)
 
 
 def read_cookie() -> str | None:
