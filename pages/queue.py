@@ -109,6 +109,14 @@ def load_filters(filters: QueueFilters) -> None:
         st.session_state[key] = values[name]
 
 
+def current_filters() -> QueueFilters:
+    """The filter set the filter widgets hold (the inverse of `load_filters`)."""
+    v = {name: st.session_state[key] for name, key in FILTER_KEYS.items()}
+    v.update(statuses=tuple(v["statuses"]), priorities=tuple(v["priorities"]), text=v["text"] or "")
+    v["descending"] = bool(v["descending"])
+    return QueueFilters(**v)
+
+
 def on_view_change() -> None:
     view = views_by_name.get(st.session_state["q_view"])
     if view is not None:
@@ -137,7 +145,7 @@ with queue_tab:
             try:
                 with state.session() as s:
                     saved = saved_views.save_view(
-                        s, user, name, st.session_state["q_filters_current"], overwrite=overwrite
+                        s, user, name, current_filters(), overwrite=overwrite
                     )
                     s.commit()
                 st.session_state["q_view_next"] = saved.name
@@ -188,20 +196,7 @@ with queue_tab:
         c[2].toggle("Descending", key="qf_desc")
         c[3].selectbox("Rows", PAGE_SIZES, key="q_page_size", index=1)
 
-    filters = QueueFilters(
-        statuses=tuple(st.session_state["qf_statuses"]),
-        department=st.session_state["qf_department"],
-        category=st.session_state["qf_category"],
-        priorities=tuple(st.session_state["qf_priorities"]),
-        assignee=st.session_state["qf_assignee"],
-        text=st.session_state["qf_text"] or "",
-        sla_state=st.session_state["qf_sla"],
-        created_from=st.session_state["qf_from"],
-        created_to=st.session_state["qf_to"],
-        sort=st.session_state["qf_sort"],
-        descending=bool(st.session_state["qf_desc"]),
-    )
-    st.session_state["q_filters_current"] = filters
+    filters = current_filters()
     signature = json.dumps(filters.to_dict(), sort_keys=True) + f"|{st.session_state['q_page_size']}"
     if st.session_state.get("q_signature") != signature:
         st.session_state["q_signature"] = signature
