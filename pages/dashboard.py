@@ -125,19 +125,6 @@ def export_buttons(df: pd.DataFrame, name: str) -> None:
     )
 
 
-def delta_text(kpi: reporting.Kpi) -> str | None:
-    change = kpi.change
-    if change is None:
-        return None
-    if kpi.unit == "minutes":
-        return f"{change / 60:+.1f} h"
-    if kpi.unit == "percent":
-        return f"{change:+.1f} pts"
-    if kpi.unit == "score":
-        return f"{change:+.2f}"
-    return f"{change:+,.0f}"
-
-
 # --- KPI tiles ---------------------------------------------------------------------------
 kpi_rows = pd.DataFrame(
     [{"kpi": k.label, "value": k.value, "previous": k.previous, "change": k.change, "unit": k.unit} for k in data.kpis]
@@ -149,7 +136,7 @@ for start in range(0, len(data.kpis), 6):
         col.metric(
             kpi.label,
             fmt(kpi.value),
-            delta=delta_text(kpi),
+            delta=reporting.change_text(kpi.change, kpi.unit),
             delta_color="inverse" if kpi.better == "lower" else "normal",
             help=f"{KPI_HELP[kpi.key]} Previous period: {fmt(kpi.previous)}.",
             border=True,
