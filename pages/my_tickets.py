@@ -27,8 +27,11 @@ show_closed = st.toggle("Show closed, rejected and withdrawn", value=True, key="
 
 with state.session() as s:
     me = s.get(Employee, user.id)
-    rows = tickets.search_tickets(s, me, query, limit=200) if query.strip() else tickets.list_my_tickets(s, me)
-    rows = [t for t in rows if t.employee_id == user.id]  # search also covers tickets staff can see
+    rows = (
+        tickets.search_tickets(s, me, query, limit=200, own_only=True)
+        if query.strip()
+        else tickets.list_my_tickets(s, me)
+    )
 now = dt.datetime.now(dt.UTC)
 tz = ZoneInfo(get_settings().timezone)
 final = {s.value for s in FINAL_STATUSES}

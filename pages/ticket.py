@@ -273,7 +273,7 @@ with tab_details:
         )
         if previews.get(a.id):
             st.image(previews[a.id], caption=a.file_name, width=320)
-    if is_open and allowed(user, Action.UPLOAD_ATTACHMENT):
+    if tickets.accepts_attachments(ticket) and allowed(user, Action.UPLOAD_ATTACHMENT):
         more = st.file_uploader(
             "Add attachments", accept_multiple_files=True, key=f"more_files_{ticket_id}_{len(files)}"
         )

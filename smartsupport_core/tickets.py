@@ -693,13 +693,23 @@ def list_attachments(session: Session, actor: Employee, ticket_id: int) -> list[
     return files.list_attachments(session, actor, ticket_id)
 
 
+#: A ticket in one of these states takes no more files (a Resolved one still does: the
+#: requester may add evidence within the reopen window).
+NO_ATTACHMENTS = frozenset(s.value for s in (S.CLOSED, S.REJECTED, S.WITHDRAWN))
+
+
+def accepts_attachments(ticket: Ticket) -> bool:
+    """Whether files may still be added to `ticket` (the page offers the uploader only then)."""
+    return ticket.status not in NO_ATTACHMENTS
+
+
 def add_attachments(
     session: Session, actor: Employee, ticket_id: int, uploads: Sequence[tuple[str, bytes]]
 ) -> list[TicketAttachment]:
     """Attach files to an existing ticket (requester or staff who can see it)."""
     files.check_uploads(list(uploads))
     ticket = _lock(session, actor, ticket_id, None)
-    if ticket.status in {s.value for s in (S.CLOSED, S.REJECTED, S.WITHDRAWN)}:
+    if not accepts_attachments(ticket):
         raise ValidationError({"attachments": f"Ticket {ticket.ticket_number} is {ticket.status}"})
     return [files.save_attachment(session, actor, ticket, name, content) for name, content in uploads]
 
@@ -723,9 +733,12 @@ class SearchHit:
     rank: float
 
 
-def search_tickets(session: Session, actor: Employee, query: str, *, limit: int = 50) -> list[Ticket]:
-    """Full-text search over subject and description (the GIN index), ranked, visible only."""
-    return [hit.ticket for hit in search_ranked(session, actor, query, limit=limit)]
+def search_tickets(
+    session: Session, actor: Employee, query: str, *, limit: int = 50, own_only: bool = False
+) -> list[Ticket]:
+    """Full-text search over subject and description (the GIN index), ranked, visible only;
+    `own_only`: only the actor's own requests (My tickets), whatever else they may see."""
+    return [hit.ticket for hit in search_ranked(session, actor, query, limit=limit, own_only=own_only)]
 
 
 #: Relevance is ranked among at most this many newest matches. `ts_rank` re-reads every
@@ -735,7 +748,9 @@ def search_tickets(session: Session, actor: Employee, query: str, *, limit: int 
 SEARCH_CANDIDATES = 1000
 
 
-def search_ranked(session: Session, actor: Employee, query: str, *, limit: int = 50) -> list[SearchHit]:
+def search_ranked(
+    session: Session, actor: Employee, query: str, *, limit: int = 50, own_only: bool = False
+) -> list[SearchHit]:
     require(actor, Action.VIEW_OWN_TICKETS)
     query = (query or "").strip()
     if not query:
@@ -743,7 +758,10 @@ def search_ranked(session: Session, actor: Employee, query: str, *, limit: int =
     tsq = func.websearch_to_tsquery("english", query)
     candidates = (
         select(Ticket.id)
-        .where(TICKET_TSVECTOR.op("@@")(tsq), ticket_visibility(actor))
+        .where(
+            TICKET_TSVECTOR.op("@@")(tsq),
+            Ticket.employee_id == actor.id if own_only else ticket_visibility(actor),
+        )
         .order_by(Ticket.submit_date.desc(), Ticket.id.desc())
         .limit(SEARCH_CANDIDATES)
         .cte("candidates")

@@ -211,3 +211,18 @@ def test_preview_needs_matching_content() -> None:
     # a valid PNG signature with a corrupt body: st.image would raise and break the page
     assert attachments.sniff(PNG[:16] + b"\x00" * 64) == "png"
     assert not attachments.can_preview(row, PNG[:16] + b"\x00" * 64)
+
+
+@pytest.mark.parametrize(
+    ("status", "accepts"),
+    [(s, s not in (TicketStatus.CLOSED, TicketStatus.REJECTED, TicketStatus.WITHDRAWN)) for s in TicketStatus],
+)
+def test_which_tickets_take_more_files(session, people, status, accepts, store) -> None:
+    """One rule, in the core: the page shows the uploader exactly when `add_attachments` accepts."""
+    t = ticket_in(session, people.requester, status)
+    assert tickets.accepts_attachments(t) is accepts
+    if accepts:
+        assert len(tickets.add_attachments(session, people.requester, t.id, [("f.png", PNG)])) == 1
+    else:
+        with pytest.raises(ValidationError, match=status.value):
+            tickets.add_attachments(session, people.requester, t.id, [("f.png", PNG)])

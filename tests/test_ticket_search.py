@@ -32,6 +32,15 @@ def test_search_respects_visibility(session: Session, people: People, clock: Clo
     assert tickets.search_tickets(session, people.admin, '"unbalanced') == []  # websearch never raises
 
 
+def test_own_only_search_returns_only_the_actors_requests(session: Session, people: People, clock: Clock) -> None:
+    """My tickets searches the actor's own requests even when they may see many more (staff)."""
+    own = ticket_in(session, people.coord, TicketStatus.OPEN, subject="Printer toner", description="Toner empty.")
+    ticket_in(session, people.requester, TicketStatus.OPEN, subject="Printer jams", description="Jams daily.")
+    assert len(tickets.search_tickets(session, people.coord, "printer")) == 2
+    assert tickets.search_tickets(session, people.coord, "printer", own_only=True) == [own]
+    assert tickets.search_tickets(session, people.admin, "printer", own_only=True) == []
+
+
 def test_search_ranks_and_uses_the_index(session: Session, people: People, clock: Clock) -> None:
     weak = ticket_in(session, people.requester, TicketStatus.OPEN, subject="Monitor flickers",
                      description="Sometimes the keyboard light blinks too.")  # fmt: skip
