@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -16,6 +17,7 @@ from smartsupport_core.vocab import Role
 from tests.factories import make_employee
 
 APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
+PAGES = Path(APP).parent.parent / "pages"
 
 
 def _open(user, page: str) -> AppTest:
@@ -128,9 +130,19 @@ def test_pages_refused_to_coordinators(session: Session) -> None:
     at.session_state["user_id"] = coord.id
     at.session_state["session_version"] = coord.session_version
     at.run()
+    refusals = {
+        "admin_console.py": "You are not allowed to manage categories, departments and SLA.",
+        "audit_log.py": "You are not allowed to view the audit log.",
+    }
     for page, title in (("admin_console.py", "Admin console"), ("audit_log.py", "Audit log")):
-        try:
-            at.switch_page(f"../pages/{page}").run()
-        except Exception:  # not in the navigation at all: cannot be reached
-            continue
-        assert title not in [t.value for t in at.title]
+        # Not in a coordinator's navigation at all ...
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"../pages/{page}")
+        # ... and the page itself refuses when its script is run anyway.
+        direct = AppTest.from_file(str(PAGES / page), default_timeout=60)
+        direct.session_state["user_id"] = coord.id
+        direct.session_state["session_version"] = coord.session_version
+        direct.run()
+        assert not direct.exception, direct.exception
+        assert title not in [t.value for t in direct.title]
+        assert [e.value for e in direct.error] == [refusals[page]]

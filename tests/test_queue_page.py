@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -192,8 +193,14 @@ def test_employee_cannot_reach_the_queue(session: Session) -> None:
     at.session_state["user_id"] = employee.id
     at.session_state["session_version"] = employee.session_version
     at.run()
-    try:
-        at.switch_page("../pages/queue.py").run()
-    except Exception:
-        return
-    assert not at.data_editor and "Ticket queue" not in [t.value for t in at.title]
+    # Not in an employee's navigation at all ...
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("../pages/queue.py")
+    # ... and the page itself refuses when its script is run anyway.
+    direct = AppTest.from_file(str(Path(APP).parent.parent / "pages" / "queue.py"), default_timeout=60)
+    direct.session_state["user_id"] = employee.id
+    direct.session_state["session_version"] = employee.session_version
+    direct.run()
+    assert not direct.exception, direct.exception
+    assert not direct.data_editor and "Ticket queue" not in [t.value for t in direct.title]
+    assert [e.value for e in direct.error] == ["You are not allowed to work the ticket queue."]
