@@ -121,3 +121,23 @@ def clean_db(engine: Engine, seed_snapshot: dict[str, list[dict]]) -> Engine:
 def session(clean_db: Engine) -> Iterator[Session]:
     with Session(clean_db, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture
+def sink():
+    """A real SMTP server on loopback for this test (tests/smtp_sink.py)."""
+    from tests.smtp_sink import SmtpSink
+
+    with SmtpSink() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_base_url(db_url: str) -> Iterator[None]:
+    """Core settings with the test BASE_URL and no SMTP host, restored afterwards
+    (e-mail modules use it for every test: `pytestmark = pytest.mark.usefixtures(...)`)."""
+    from tests.smtp_sink import smtp_settings
+
+    core_settings.configure(smtp_settings(None))
+    yield
+    core_settings.configure(None)

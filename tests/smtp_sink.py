@@ -25,6 +25,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from smartsupport_core import settings as core_settings
 from smartsupport_core.settings import Settings
+from smartsupport_core.worker import Worker, WorkerConfig
 
 BASE_URL = "https://help.example.com"
 
@@ -55,6 +56,12 @@ def smtp_settings(port: int | None, **changes: object) -> Settings:
     }
     values.update(changes)
     return dataclasses.replace(core_settings.load_settings(), **values)  # type: ignore[arg-type]
+
+
+def make_worker(engine, settings: Settings, clock: FakeClock | None = None, **config: object) -> Worker:
+    """A quiet outbox worker (no jobs) on `engine`, with a test clock."""
+    cfg = WorkerConfig(run_jobs=False, **config)  # type: ignore[arg-type]
+    return Worker(engine, settings, config=cfg, clock=clock or FakeClock(), echo=lambda m: None)
 
 
 def free_port() -> int:

@@ -12,7 +12,6 @@ import string
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,34 +20,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from smartsupport_core import notifications
-from smartsupport_core import settings as core_settings
 from smartsupport_core.email_templates import TEMPLATES, render, sample_data
 from smartsupport_core.models import EmailNotification
-from smartsupport_core.settings import Settings
 from smartsupport_core.vocab import EmailStatus
 from smartsupport_core.worker import Worker, WorkerConfig, backoff
 from tests.factories import make_employee, make_ticket
-from tests.smtp_sink import BASE_URL, FakeClock, SmtpSink, free_port, make_certificate, smtp_settings
+from tests.smtp_sink import BASE_URL, FakeClock, SmtpSink, free_port, make_certificate, make_worker, smtp_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def base_url_settings(db_url: str) -> Iterator[None]:
-    core_settings.configure(smtp_settings(None))
-    yield
-    core_settings.configure(None)
-
-
-def make_worker(engine: Engine, settings: Settings, clock: FakeClock | None = None, **config: object) -> Worker:
-    cfg = WorkerConfig(run_jobs=False, **config)  # type: ignore[arg-type]
-    return Worker(engine, settings, config=cfg, clock=clock or FakeClock(), echo=lambda m: None)
+pytestmark = pytest.mark.usefixtures("smtp_base_url")
 
 
 def queue_plain(session: Session, n: int, *, to: str = "someone@example.com") -> list[int]:

@@ -4,7 +4,6 @@ muting from the profile page; auto-close run by the worker."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,34 +12,21 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from smartsupport_core import jobs, notifications, tickets
-from smartsupport_core import settings as core_settings
 from smartsupport_core.models import AuditLog, EmailNotification, Employee, Ticket
 from smartsupport_core.vocab import TicketStatus
 from smartsupport_core.worker import Worker, WorkerConfig
-from tests.smtp_sink import BASE_URL, FakeClock, SmtpSink, smtp_settings
+from tests.smtp_sink import BASE_URL, FakeClock, SmtpSink, make_worker, smtp_settings
 from tests.ticket_helpers import IT_DATA, Clock, People, clock_fixture, people_fixture, ticket_in  # noqa: F401
 
 APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
 
 
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def base_url_settings(db_url: str) -> Iterator[None]:
-    core_settings.configure(smtp_settings(None))
-    yield
-    core_settings.configure(None)
+pytestmark = pytest.mark.usefixtures("smtp_base_url")
 
 
 def deliver(session: Session, sink: SmtpSink, **kw: object) -> dict[tuple[str, str], list]:
     """Run the worker once; (template, recipient) -> delivered messages."""
-    engine = session.get_bind()
-    Worker(engine, smtp_settings(sink.port), config=WorkerConfig(run_jobs=False), clock=FakeClock(),
-           echo=lambda m: None).run(once=True)
+    make_worker(session.get_bind(), smtp_settings(sink.port)).run(once=True)
     names = dict(session.execute(select(EmailNotification.id, EmailNotification.template_name)).all())
     out: dict[tuple[str, str], list] = {}
     for d in sink.messages:
