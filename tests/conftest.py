@@ -141,3 +141,13 @@ def smtp_base_url(db_url: str) -> Iterator[None]:
     core_settings.configure(smtp_settings(None))
     yield
     core_settings.configure(None)
+
+
+@pytest.fixture
+def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A data directory of this test's own (attachments, secret key), so the files a test
+    leaves behind are visible; the core settings are reloaded before and after."""
+    monkeypatch.setenv("SMARTSUPPORT_DATA_DIR", str(tmp_path))
+    core_settings.configure(None)
+    yield tmp_path
+    core_settings.configure(None)

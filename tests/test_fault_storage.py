@@ -17,18 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartsupport_core import attachments, tickets
-from smartsupport_core import settings as core_settings
 from smartsupport_core.models import Ticket, TicketAttachment
 from tests.factories import make_employee
 from tests.ticket_helpers import IT_DATA, PDF, PNG
-
-
-@pytest.fixture
-def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SMARTSUPPORT_DATA_DIR", str(tmp_path))
-    core_settings.configure(None)
-    yield tmp_path
-    core_settings.configure(None)
 
 
 def _disk_full(*_args, **_kwargs):
@@ -70,7 +61,7 @@ FAILURES = {
 
 @pytest.mark.parametrize("where", list(FAILURES))
 def test_disk_error_leaves_no_row_and_no_file(
-    session: Session, data_root: Path, monkeypatch: pytest.MonkeyPatch, where: str
+    session: Session, private_data_dir: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     requester = make_employee(session, department="Sales")
     session.commit()
@@ -81,5 +72,5 @@ def test_disk_error_leaves_no_row_and_no_file(
     monkeypatch.undo()
     assert session.scalar(select(func.count()).select_from(Ticket)) == 0
     assert session.scalar(select(func.count()).select_from(TicketAttachment)) == 0
-    left = [p for p in data_root.rglob("*") if p.is_file() and p.name != "secret_key"]
+    left = [p for p in private_data_dir.rglob("*") if p.is_file() and p.name != "secret_key"]
     assert left == [], f"files left behind after a {where} failure: {left}"

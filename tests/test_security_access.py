@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartsupport_core import attachments, tickets
-from smartsupport_core import settings as core_settings
 from smartsupport_core.errors import NotFound, PermissionDenied
 from smartsupport_core.models import Base
 from smartsupport_core.vocab import Role, TicketStatus
@@ -28,11 +27,9 @@ MISSING = 987_654
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SMARTSUPPORT_DATA_DIR", str(tmp_path))
-    core_settings.configure(None)
-    yield tmp_path / "attachments"
-    core_settings.configure(None)
+def store(private_data_dir: Path) -> Path:
+    """The attachment folder of this test's private data dir."""
+    return private_data_dir / "attachments"
 
 
 @pytest.fixture

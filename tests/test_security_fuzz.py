@@ -86,17 +86,6 @@ def only_domain_errors(session: Session, call: Callable[[], Any], files: Path | 
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private data dir, so leftover files of this test are visible."""
-    from smartsupport_core import settings as core_settings
-
-    monkeypatch.setenv("SMARTSUPPORT_DATA_DIR", str(tmp_path))
-    core_settings.configure(None)
-    yield tmp_path
-    core_settings.configure(None)
-
-
-@pytest.fixture
 def actors(session: Session) -> dict[str, Any]:
     people = {
         "admin": make_employee(session, role=Role.ADMIN, department="IT Department"),
@@ -235,15 +224,17 @@ uploads = st.lists(
 
 @FUZZ
 @given(data=submissions, files=uploads, who=st.sampled_from(["employee", "coordinator", "admin"]))
-def test_submit_ticket_refuses_only_with_domain_errors(session, actors, store, who, data, files):
+def test_submit_ticket_refuses_only_with_domain_errors(session, actors, private_data_dir, who, data, files):
     from smartsupport_core import tickets
 
-    only_domain_errors(session, lambda: tickets.submit_ticket(session, actors[who], data, files), files=store)
+    only_domain_errors(
+        session, lambda: tickets.submit_ticket(session, actors[who], data, files), files=private_data_dir
+    )
 
 
 @FUZZ
 @given(text=any_text, internal=st.booleans(), who=st.sampled_from(["employee", "coordinator", "admin"]))
-def test_comments_refuse_only_with_domain_errors(session, actors, store, who, text, internal):
+def test_comments_refuse_only_with_domain_errors(session, actors, private_data_dir, who, text, internal):
     from smartsupport_core import tickets
 
     ticket = tickets.submit_ticket(session, actors["employee"], BASE_SUBMISSIONS[0])
@@ -265,7 +256,7 @@ def test_comments_refuse_only_with_domain_errors(session, actors, store, who, te
     query=any_text,
 )
 def test_workflow_calls_refuse_only_with_domain_errors(
-    session, actors, store, ticket_id, to_status, note, version, assignee, priority, query
+    session, actors, private_data_dir, ticket_id, to_status, note, version, assignee, priority, query
 ):
     from smartsupport_core import tickets
 

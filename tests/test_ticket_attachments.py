@@ -33,12 +33,9 @@ from tests.ticket_helpers import (  # noqa: F401
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private data dir for this test's files."""
-    monkeypatch.setenv("SMARTSUPPORT_DATA_DIR", str(tmp_path))
-    core_settings.configure(None)
-    yield tmp_path / "attachments"
-    core_settings.configure(None)
+def store(private_data_dir: Path) -> Path:
+    """The attachment folder of this test's private data dir."""
+    return private_data_dir / "attachments"
 
 
 def _files(directory: Path) -> list[str]:
