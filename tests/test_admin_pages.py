@@ -4,7 +4,6 @@ name the field, the field editor's preview, the audit viewer's filters, and acce
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,19 +14,7 @@ from smartsupport_core import admin_config as ac
 from smartsupport_core.models import AuditLog, Department, Holiday, SlaTarget, TicketCategory
 from smartsupport_core.vocab import Role
 from tests.factories import make_employee
-
-APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
-PAGES = Path(APP).parent.parent / "pages"
-
-
-def _open(user, page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = user.id
-    at.session_state["session_version"] = user.session_version
-    at.run()
-    at.switch_page(f"../pages/{page}").run()
-    assert not at.exception, at.exception
-    return at
+from tests.portal_helpers import open_page, page_script, signed_in
 
 
 def _form_button(at: AppTest, label: str):
@@ -37,7 +24,7 @@ def _form_button(at: AppTest, label: str):
 def test_departments_add_rename_and_errors(session: Session) -> None:
     admin = make_employee(session, role=Role.ADMIN, department="IT Department")
     session.commit()
-    at = _open(admin, "admin_console.py")
+    at = open_page(admin, "admin_console.py")
     at.text_input(key="ac_dept_new_name").set_value("Facilities")
     at.text_input(key="ac_dept_new_head").set_value("not-an-email")
     _form_button(at, "Add department").click().run()
@@ -56,7 +43,7 @@ def test_departments_add_rename_and_errors(session: Session) -> None:
 def test_category_field_editor_preview_and_save(session: Session) -> None:
     admin = make_employee(session, role=Role.ADMIN, department="IT Department")
     session.commit()
-    at = _open(admin, "admin_console.py")
+    at = open_page(admin, "admin_console.py")
     cat = session.scalars(select(TicketCategory).where(TicketCategory.name == "Asset Check In")).one()
     at.selectbox(key="ac_cat_pick").set_value(cat.id).run()
     assert not at.exception
@@ -82,7 +69,7 @@ def test_category_field_editor_preview_and_save(session: Session) -> None:
 def test_sla_calendar_and_holidays(session: Session) -> None:
     admin = make_employee(session, role=Role.ADMIN, department="IT Department")
     session.commit()
-    at = _open(admin, "admin_console.py")
+    at = open_page(admin, "admin_console.py")
     at.number_input(key="ac_sla_High_rm").set_value(600)
     at.number_input(key="ac_sla_High_sm").set_value(120)
     _form_button(at, "Save SLA targets").click().run()
@@ -110,7 +97,7 @@ def test_audit_log_viewer_filters_and_side_by_side(session: Session) -> None:
     ac.update_department(session, other, dept.id, {"head_email": "boss@example.com"})
     ac.add_holiday(session, admin, dt.date(2026, 12, 30), "Rizal Day")
     session.commit()
-    at = _open(admin, "audit_log.py")
+    at = open_page(admin, "audit_log.py")
     assert any("**3** matching" in m.value for m in at.markdown)
     at.selectbox(key="al_table").set_value("core_department").run()
     assert any("**2** matching" in m.value for m in at.markdown)
@@ -126,10 +113,7 @@ def test_audit_log_viewer_filters_and_side_by_side(session: Session) -> None:
 def test_pages_refused_to_coordinators(session: Session) -> None:
     coord = make_employee(session, role=Role.COORDINATOR, department="IT Department")
     session.commit()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = coord.id
-    at.session_state["session_version"] = coord.session_version
-    at.run()
+    at = signed_in(coord)
     refusals = {
         "admin_console.py": "You are not allowed to manage categories, departments and SLA.",
         "audit_log.py": "You are not allowed to view the audit log.",
@@ -139,10 +123,7 @@ def test_pages_refused_to_coordinators(session: Session) -> None:
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"../pages/{page}")
         # ... and the page itself refuses when its script is run anyway.
-        direct = AppTest.from_file(str(PAGES / page), default_timeout=60)
-        direct.session_state["user_id"] = coord.id
-        direct.session_state["session_version"] = coord.session_version
-        direct.run()
+        direct = page_script(coord, page)
         assert not direct.exception, direct.exception
         assert title not in [t.value for t in direct.title]
         assert [e.value for e in direct.error] == [refusals[page]]

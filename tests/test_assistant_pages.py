@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -14,24 +12,7 @@ from smartsupport_core.models import AuditLog, ChatMessage, HelpArticle, TicketC
 from smartsupport_core.vocab import Role
 from tests.chat_server import ChatServer
 from tests.factories import make_employee, make_ticket
-
-APP = Path(__file__).resolve().parent.parent / "portal" / "app.py"
-
-
-def _app(user) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["user_id"] = user.id
-    at.session_state["session_version"] = user.session_version
-    at.run()
-    return at
-
-
-def _open(user, page: str) -> AppTest:
-    at = _app(user)
-    at.switch_page(f"../pages/{page}")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.portal_helpers import open_page, signed_in
 
 
 @pytest.fixture
@@ -43,7 +24,7 @@ def employee(session):
 
 
 def test_chat_answers_streams_sources_and_keeps_history(session, employee):
-    at = _open(employee, "assistant.py")
+    at = open_page(employee, "assistant.py")
     assert "No language model is configured" in at.caption[0].value
     at.chat_input[0].set_value("How do I reset my password?").run()
     assert not at.exception
@@ -53,7 +34,7 @@ def test_chat_answers_streams_sources_and_keeps_history(session, employee):
     rows = session.scalars(select(ChatMessage).where(ChatMessage.employee_id == employee.id).order_by(ChatMessage.id))
     assert [r.role for r in rows] == ["user", "assistant"]
     # the history is shown again on the next visit
-    at = _open(employee, "assistant.py")
+    at = open_page(employee, "assistant.py")
     assert len(at.chat_message) == 2
 
 
@@ -61,7 +42,7 @@ def test_chat_shows_the_rate_limit_message(session, employee):
     for i in range(20):
         session.add(ChatMessage(employee_id=employee.id, role="user", content=f"q{i}"))
     session.commit()
-    at = _open(employee, "assistant.py")
+    at = open_page(employee, "assistant.py")
     at.chat_input[0].set_value("one more").run()
     assert "20 messages per 10 minutes" in at.error[0].value
     assert session.scalar(select(func.count()).select_from(ChatMessage)) == 20
@@ -78,7 +59,7 @@ def test_create_a_ticket_prefills_the_submit_page(session, employee):
             sub_category="Printer/Scanner Setup or Issue",
         )
     session.commit()
-    at = _open(employee, "assistant.py")
+    at = open_page(employee, "assistant.py")
     at.chat_input[0].set_value("The printer on the 2nd floor shows offline").run()
     at.button(key="assistant_create_ticket").click().run()
     assert not at.exception
@@ -95,7 +76,7 @@ def test_create_a_ticket_prefills_the_submit_page(session, employee):
 
 
 def test_clear_history(session, employee):
-    at = _open(employee, "assistant.py")
+    at = open_page(employee, "assistant.py")
     at.chat_input[0].set_value("vpn").run()
     at.button(key="assistant_clear_history").click().run()
     assert not at.exception
@@ -104,7 +85,7 @@ def test_clear_history(session, employee):
 
 
 def test_help_center_search_and_read(session, employee):
-    at = _open(employee, "help_center.py")
+    at = open_page(employee, "help_center.py")
     assert "Coordinator Guides" not in at.selectbox[0].options
     at.text_input[0].set_value("expense claim").run()
     titles = [b.label for b in at.button if b.key and b.key.startswith("article_")]
@@ -116,7 +97,7 @@ def test_help_center_search_and_read(session, employee):
 
 def test_help_center_hides_articles_above_the_readers_role(session, employee):
     guide = session.scalar(select(HelpArticle).where(HelpArticle.title.like("Coordinator guide%")))
-    at = _app(employee)
+    at = signed_in(employee)
     at.switch_page("../pages/help_center.py")
     at.query_params["article"] = str(guide.id)
     at.run()
@@ -129,7 +110,7 @@ def test_article_body_html_is_not_rendered(session, employee):
     art = HelpArticle(title="Html test", body="<script>alert(1)</script> **bold**", is_published=True, category="x")
     session.add(art)
     session.commit()
-    at = _app(admin)
+    at = signed_in(admin)
     at.switch_page("../pages/help_center.py")
     at.query_params["article"] = str(art.id)
     at.run()
@@ -140,7 +121,7 @@ def test_article_body_html_is_not_rendered(session, employee):
 def test_articles_admin_create_with_validation_and_audit(session):
     coord = make_employee(session, role=Role.COORDINATOR, department="IT Department")
     session.commit()
-    at = _open(coord, "articles_admin.py")
+    at = open_page(coord, "articles_admin.py")
     at.text_input[0].set_value("")
     at.text_input[1].set_value("IT Support")
     at.text_area[0].set_value("Some body")
@@ -163,13 +144,13 @@ def test_articles_admin_create_with_validation_and_audit(session):
 
 
 def test_articles_admin_is_not_reachable_for_employees(session, employee):
-    at = _app(employee)
+    at = signed_in(employee)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("../pages/articles_admin.py")
 
 
 def _ticket_page(user, ticket_id: int) -> AppTest:
-    at = _app(user)
+    at = signed_in(user)
     at.switch_page("../pages/ticket.py")
     at.query_params["id"] = str(ticket_id)
     at.run()

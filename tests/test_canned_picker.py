@@ -3,8 +3,6 @@ ticket, lands in the reply box; the reply is then sent like any other."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -13,19 +11,11 @@ from smartsupport_core import canned
 from smartsupport_core.models import TicketComment
 from smartsupport_core.vocab import Role
 from tests.factories import make_employee, make_ticket
-
-APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
+from tests.portal_helpers import open_page
 
 
 def _ticket_page(user, ticket_id: int) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = user.id
-    at.session_state["session_version"] = user.session_version
-    at.query_params["id"] = str(ticket_id)
-    at.run()
-    at.switch_page("../pages/ticket.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(user, "ticket.py", id=str(ticket_id))
 
 
 def test_insert_canned_response_into_reply(session: Session) -> None:

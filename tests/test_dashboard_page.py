@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -16,9 +15,8 @@ from portal.nav import PAGES
 from smartsupport_core import settings as core_settings
 from smartsupport_core.models import Employee
 from smartsupport_core.policy import allowed
+from tests.portal_helpers import open_page
 from tests.test_reporting import PERIOD, World, world  # noqa: F401 (fixture)
-
-APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
 
 
 @pytest.fixture(autouse=True)
@@ -30,12 +28,7 @@ def fresh(db_url: str) -> Iterator[None]:
 
 
 def _open(user: Employee) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = user.id
-    at.session_state["session_version"] = user.session_version
-    at.run()
-    at.switch_page("../pages/dashboard.py").run()
-    assert not at.exception, at.exception
+    at = open_page(user, "dashboard.py")
     at.date_input(key="dash_range").set_value((PERIOD.start, PERIOD.end)).run()
     assert not at.exception, at.exception
     return at

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from portal import state
 from smartsupport_core.db import is_unreachable
 from tests.factories import make_employee
+from tests.portal_helpers import signed_in
 
 
 def _wrapped(orig: Exception) -> sa_exc.DBAPIError:
@@ -61,19 +62,12 @@ def test_errors_that_wrap_a_disconnect_and_other_errors() -> None:
     assert not is_unreachable(ValueError("bad input"))
 
 
-def app() -> AppTest:
-    return AppTest.from_file("../portal/app.py", default_timeout=60)
-
-
 def test_portal_shows_message_while_down_and_recovers(session: Session, dead_engine, monkeypatch) -> None:
     emp = make_employee(session)
     session.commit()
     real_engine = state.engine
     monkeypatch.setattr(state, "engine", lambda: dead_engine)  # the server goes away
-    at = app()
-    at.session_state["user_id"] = emp.id
-    at.session_state["session_version"] = emp.session_version
-    at.run()
+    at = signed_in(emp)
     assert not at.exception
     assert [e.value for e in at.error] == [state.DB_UNREACHABLE_MESSAGE]
     retry = at.button(key=state.RETRY_KEY)
@@ -92,8 +86,7 @@ def test_other_errors_are_not_disguised(session: Session, monkeypatch) -> None:
         raise RuntimeError("a bug, not an outage")
 
     monkeypatch.setattr(state, "current_user", broken)
-    at = app()
-    at.run()
+    at = signed_in(None)
     assert at.exception
     assert state.DB_UNREACHABLE_MESSAGE not in [e.value for e in at.error]
 

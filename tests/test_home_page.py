@@ -3,8 +3,6 @@ exactly the pages their role may open."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -12,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 from smartsupport_core import settings as core_settings
 from smartsupport_core.vocab import Role, TicketStatus
 from tests.factories import make_employee, make_ticket
-
-APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
+from tests.portal_helpers import signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +23,7 @@ def _links(at: AppTest) -> list[str]:
 
 
 def test_visitor_sees_sign_in_and_register(clean_db) -> None:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = signed_in(None)
     assert not at.exception
     assert _links(at) == ["Sign in", "Register for an account"]
 
@@ -39,10 +36,7 @@ def test_employee_sees_own_open_counts_and_own_pages(session: Session) -> None:
     make_ticket(session, me, status=TicketStatus.CLOSED.value)
     make_ticket(session, other, status=TicketStatus.NEW.value)
     session.commit()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = me.id
-    at.session_state["session_version"] = me.session_version
-    at.run()
+    at = signed_in(me)
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"My open tickets": "2", "In Progress": "1", "Pending": "1"}
@@ -54,9 +48,6 @@ def test_employee_sees_own_open_counts_and_own_pages(session: Session) -> None:
 def test_admin_sees_admin_pages(session: Session) -> None:
     admin = make_employee(session, role=Role.ADMIN, department="IT Department")
     session.commit()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = admin.id
-    at.session_state["session_version"] = admin.session_version
-    at.run()
+    at = signed_in(admin)
     assert not at.exception, at.exception
     assert {"Queue", "Accounts", "Admin console", "Audit log", "SLA dashboard"} <= set(_links(at))

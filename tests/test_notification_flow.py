@@ -4,22 +4,18 @@ muting from the profile page; auto-close run by the worker."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from streamlit.testing.v1 import AppTest
 
 from smartsupport_core import jobs, notifications, tickets
 from smartsupport_core.models import AuditLog, EmailNotification, Employee, Ticket
 from smartsupport_core.vocab import TicketStatus
 from smartsupport_core.worker import Worker, WorkerConfig
+from tests.portal_helpers import signed_in
 from tests.smtp_sink import BASE_URL, FakeClock, SmtpSink, make_worker, smtp_settings
 from tests.ticket_helpers import IT_DATA, Clock, People, clock_fixture, people_fixture, ticket_in  # noqa: F401
-
-APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
-
 
 pytestmark = pytest.mark.usefixtures("smtp_base_url")
 
@@ -101,10 +97,7 @@ def test_profile_toggle_mutes_and_is_audited(session: Session):
 
     emp = make_employee(session)
     session.commit()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = emp.id
-    at.session_state["session_version"] = emp.session_version
-    at.run()
+    at = signed_in(emp)
     at.switch_page("../pages/profile.py").run()
     (toggle,) = [t for t in at.toggle if t.label == "Mute non-essential e-mails"]
     assert toggle.value is False

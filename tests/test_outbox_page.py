@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,8 +15,7 @@ from smartsupport_core.email_templates import render, sample_data
 from smartsupport_core.models import AuditLog, EmailNotification, Employee
 from smartsupport_core.vocab import Role
 from tests.factories import make_employee
-
-APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
+from tests.portal_helpers import open_page, signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -39,13 +37,7 @@ def _message(session: Session, to: str, template: str = "account_changed", **col
 
 
 def _open(user: Employee) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = user.id
-    at.session_state["session_version"] = user.session_version
-    at.run()
-    at.switch_page("../pages/outbox.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(user, "outbox.py")
 
 
 def _table_ids(at: AppTest) -> list[int]:
@@ -122,9 +114,6 @@ def test_smtp_configured_shows_the_server_not_the_notice(session: Session, monke
 def test_non_admins_cannot_reach_the_page(session: Session, role: Role):
     user = make_employee(session, role=role)
     session.commit()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = user.id
-    at.session_state["session_version"] = user.session_version
-    at.run()
+    at = signed_in(user)
     with pytest.raises(ValueError):
         at.switch_page("../pages/outbox.py")

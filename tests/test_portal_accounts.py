@@ -17,18 +17,9 @@ from smartsupport_core.passwords import hash_password, verify_password
 from smartsupport_core.settings import get_settings
 from smartsupport_core.vocab import Role
 from tests.factories import make_employee
+from tests.portal_helpers import portal_app
 
 PW = "Harbor#Lights26"
-
-
-def app() -> AppTest:
-    return AppTest.from_file("../portal/app.py", default_timeout=60)
-
-
-def as_user(at: AppTest, emp: Employee) -> AppTest:
-    at.session_state["user_id"] = emp.id
-    at.session_state["session_version"] = emp.session_version
-    return at
 
 
 def button(at: AppTest, label: str):
@@ -60,7 +51,7 @@ def fill_registration(at: AppTest, **values: str) -> None:
 
 
 def test_registration_bad_input_shows_each_message_and_writes_nothing(session: Session) -> None:
-    at = app()
+    at = portal_app()
     at.run()
     at.switch_page("../pages/register.py").run()
     assert not at.exception
@@ -87,7 +78,7 @@ def test_registration_bad_input_shows_each_message_and_writes_nothing(session: S
 def test_registration_good_creates_pending_and_notifies_admin(session: Session) -> None:
     admin = make_employee(session, role=Role.ADMIN, department="IT Department")
     session.commit()
-    at = app()
+    at = portal_app()
     at.run()
     at.switch_page("../pages/register.py").run()
     fill_registration(
@@ -113,7 +104,7 @@ def test_registration_good_creates_pending_and_notifies_admin(session: Session) 
 
 
 def sign_in(email: str, password: str, remember: bool = False) -> AppTest:
-    at = app()
+    at = portal_app()
     at.run()
     at.switch_page("../pages/sign_in.py").run()
     at.text_input(key="sign_in_email").input(email)
@@ -177,7 +168,7 @@ def test_remembered_cookie_restores_and_dies_at_sign_out(session: Session, monke
     v0 = emp.session_version
     token = login.issue_token(emp, get_settings().secret_key)
     monkeypatch.setattr(portal.auth, "read_cookie", lambda: token)
-    at = app()
+    at = portal_app()
     at.run()
     assert at.session_state["user_id"] == emp.id  # restored from the cookie alone
     button(at, "Sign out").click().run()
@@ -185,7 +176,7 @@ def test_remembered_cookie_restores_and_dies_at_sign_out(session: Session, monke
     assert "user_id" not in at.session_state
     assert fresh(session, emp).session_version == v0 + 1
     # the same cookie in a new browser session is refused now
-    again = app()
+    again = portal_app()
     again.run()
     assert "user_id" not in again.session_state
 
@@ -194,7 +185,7 @@ def test_forged_cookie_refused(session: Session, monkeypatch: pytest.MonkeyPatch
     emp = make_employee(session)
     session.commit()
     monkeypatch.setattr(portal.auth, "read_cookie", lambda: login.issue_token(emp, "some_key"))
-    at = app()
+    at = portal_app()
     at.run()
     assert "user_id" not in at.session_state
 
@@ -207,7 +198,7 @@ def test_admin_approves_pending_account(session: Session) -> None:
     make_employee(session, first_name="Old", status="Approved")
     pending = make_employee(session, first_name="Nina", email="nina@example.com", status="Pending")
     session.commit()
-    at = as_user(app(), admin)
+    at = portal_app(admin)
     at.run()
     at.switch_page("../pages/accounts_admin.py").run()
     assert not at.exception
@@ -224,7 +215,7 @@ def test_admin_rejects_without_reason_sees_message(session: Session) -> None:
     admin = make_employee(session, role=Role.ADMIN, department="IT Department")
     pending = make_employee(session, status="Pending")
     session.commit()
-    at = as_user(app(), admin)
+    at = portal_app(admin)
     at.run()
     at.switch_page("../pages/accounts_admin.py").run()
     at.button(key=f"reject_{pending.id}").click().run()
@@ -238,7 +229,7 @@ def test_admin_rejects_without_reason_sees_message(session: Session) -> None:
 def test_admin_cannot_demote_last_admin_in_page(session: Session) -> None:
     admin = make_employee(session, role=Role.ADMIN, department="IT Department", first_name="Solo")
     session.commit()
-    at = as_user(app(), admin)
+    at = portal_app(admin)
     at.run()
     at.switch_page("../pages/accounts_admin.py").run()
     at.selectbox(key="accounts_chosen").select(admin.id).run()
@@ -251,12 +242,12 @@ def test_admin_cannot_demote_last_admin_in_page(session: Session) -> None:
 def test_accounts_page_not_offered_to_employees(session: Session) -> None:
     emp = make_employee(session, role=Role.COORDINATOR)
     session.commit()
-    at = as_user(app(), emp)
+    at = portal_app(emp)
     at.run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("../pages/accounts_admin.py")
     # and visitors get Sign in / Register but not the profile
-    visitor = app()
+    visitor = portal_app()
     visitor.run()
     visitor.switch_page("../pages/sign_in.py").run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -270,7 +261,7 @@ def test_profile_password_change_keeps_this_browser_and_ends_others(session: Ses
     emp = make_employee(session, email="me@example.com", password=hash_password(PW))
     session.commit()
     old_token = login.issue_token(emp, get_settings().secret_key)
-    at = as_user(app(), emp)
+    at = portal_app(emp)
     at.run()
     at.switch_page("../pages/profile.py").run()
     assert not at.exception
@@ -297,7 +288,7 @@ def test_profile_password_change_keeps_this_browser_and_ends_others(session: Ses
 def test_profile_name_change(session: Session) -> None:
     emp = make_employee(session, first_name="Ron")
     session.commit()
-    at = as_user(app(), emp)
+    at = portal_app(emp)
     at.run()
     at.switch_page("../pages/profile.py").run()
     {t.label: t for t in at.text_input}["First name"].input("Ronaldo")
@@ -315,7 +306,7 @@ def test_sso_identity_signs_in_approved_employee(session: Session, monkeypatch: 
     session.commit()
     identity = {"email": "SSO.User@example.com", "first_name": "S", "last_name": "U"}
     monkeypatch.setattr(portal.auth, "_sso_identity", lambda: identity)
-    at = app()
+    at = portal_app()
     at.run()
     assert not at.exception
     assert at.session_state["user_id"] == emp.id
@@ -325,7 +316,7 @@ def test_sso_identity_signs_in_approved_employee(session: Session, monkeypatch: 
 def test_sso_unknown_identity_gets_prefilled_registration(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     identity = {"email": "new.hire@example.com", "first_name": "Nova", "last_name": "Hire"}
     monkeypatch.setattr(portal.auth, "_sso_identity", lambda: identity)
-    at = app()
+    at = portal_app()
     at.run()
     assert "user_id" not in at.session_state
     at.switch_page("../pages/register.py").run()
@@ -339,7 +330,7 @@ def test_sso_identity_of_suspended_account_is_told_why(session: Session, monkeyp
     make_employee(session, email="gone@example.com", status="Suspended", status_reason="Left")
     session.commit()
     monkeypatch.setattr(portal.auth, "_sso_identity", lambda: {"email": "gone@example.com"})
-    at = app()
+    at = portal_app()
     at.run()
     at.switch_page("../pages/sign_in.py").run()
     assert "user_id" not in at.session_state
@@ -352,7 +343,7 @@ def test_manage_account_label_shows_new_status_right_after_approval(session: Ses
     admin = make_employee(session, role=Role.ADMIN, department="IT Department")
     pending = make_employee(session, first_name="Nina", email="nina@example.com", status="Pending")
     session.commit()
-    at = as_user(app(), admin)
+    at = portal_app(admin)
     at.run()
     at.switch_page("../pages/accounts_admin.py").run()
     at.selectbox(key="accounts_chosen").select(pending.id).run()

@@ -6,7 +6,6 @@ test_queue_edits.py and in the browser tests.)"""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,19 +15,13 @@ from streamlit.testing.v1 import AppTest
 from smartsupport_core.models import SavedView, Ticket
 from smartsupport_core.vocab import Role
 from tests.factories import make_employee, make_ticket
+from tests.portal_helpers import open_page, page_script, portal_app, signed_in
 
-APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
 NOW = dt.datetime.now(dt.UTC)
 
 
 def _open(user) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = user.id
-    at.session_state["session_version"] = user.session_version
-    at.run()
-    at.switch_page("../pages/queue.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(user, "queue.py")
 
 
 def _grid(at: AppTest):
@@ -166,9 +159,7 @@ def test_bulk_actions_show_per_row_results(session: Session) -> None:
 
 def test_result_messages_render_from_session_state(session: Session) -> None:
     coord, *_ = _world(session)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = coord.id
-    at.session_state["session_version"] = coord.session_version
+    at = portal_app(coord)
     at.session_state["q_results"] = [
         ("saved", "TKT2026000001: saved (priority High)"),
         ("conflict", "TKT2026000002: not saved (conflict): Ticket TKT2026000002 was changed by **Bob** at 10:00"),
@@ -189,18 +180,12 @@ def test_result_messages_render_from_session_state(session: Session) -> None:
 def test_employee_cannot_reach_the_queue(session: Session) -> None:
     employee = make_employee(session)
     session.commit()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = employee.id
-    at.session_state["session_version"] = employee.session_version
-    at.run()
+    at = signed_in(employee)
     # Not in an employee's navigation at all ...
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("../pages/queue.py")
     # ... and the page itself refuses when its script is run anyway.
-    direct = AppTest.from_file(str(Path(APP).parent.parent / "pages" / "queue.py"), default_timeout=60)
-    direct.session_state["user_id"] = employee.id
-    direct.session_state["session_version"] = employee.session_version
-    direct.run()
+    direct = page_script(employee, "queue.py")
     assert not direct.exception, direct.exception
     assert not direct.data_editor and "Ticket queue" not in [t.value for t in direct.title]
     assert [e.value for e in direct.error] == ["You are not allowed to work the ticket queue."]

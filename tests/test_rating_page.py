@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,22 +10,11 @@ from streamlit.testing.v1 import AppTest
 from smartsupport_core.models import Employee, TicketRating
 from smartsupport_core.vocab import Role, TicketStatus
 from tests.factories import make_employee, make_ticket
-
-APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
+from tests.portal_helpers import open_page
 
 
 def _open(user: Employee, ticket_id: int, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = user.id
-    at.session_state["session_version"] = user.session_version
-    at.query_params["id"] = str(ticket_id)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("../pages/ticket.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(user, "ticket.py", id=str(ticket_id), **query)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,18 +14,12 @@ from smartsupport_core import tickets
 from smartsupport_core.models import Employee, Ticket, TicketAttachment, TicketComment
 from smartsupport_core.vocab import Role, TicketStatus
 from tests.factories import make_employee
+from tests.portal_helpers import signed_in
 from tests.ticket_helpers import IT_DATA, PDF, PNG, ticket_in
-
-APP = str(Path(__file__).resolve().parent.parent / "portal" / "app.py")
 
 
 def app_as(user: Employee, page: str, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user_id"] = user.id
-    at.session_state["session_version"] = user.session_version
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()  # registers the pages of st.navigation
+    at = signed_in(user, **query)
     at.switch_page(f"../pages/{page}")
     return at.run()
 
