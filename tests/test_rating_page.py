@@ -29,8 +29,11 @@ def setup(session: Session):
 
 def test_requester_rates_from_the_email_link(session: Session, setup) -> None:
     requester, admin, resolved, _ = setup
+    closed = [e for e in _open(requester, resolved.id).expander if "Rate" in e.label]
+    assert [e.proto.expanded for e in closed] == [False]  # opened from the page: folded
     at = _open(requester, resolved.id, rate="1")
     assert [e.label for e in at.expander if "Rate" in e.label] == ["Rate the help you got"]
+    assert [e.proto.expanded for e in at.expander if "Rate" in e.label] == [True]  # the link opens it
     at.button(key="rating_save").click().run()
     assert any("choose from 1 to 5" in e.value for e in at.error)
     at.feedback(key=f"rating_stars_{resolved.id}").set_value(3)
