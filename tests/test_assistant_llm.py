@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from smartsupport_core.kb_seed import load_articles
 from smartsupport_core.models import ChatMessage, TicketCategory
 from smartsupport_core.providers import OpenAICompatibleProvider
 from tests.factories import make_employee
+from tests.smtp_sink import free_port
 
 pytestmark = [
     pytest.mark.llm,
@@ -45,15 +45,9 @@ def _gguf() -> Path:
     return models[0]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
