@@ -7,9 +7,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smartsupport_core.models import Employee, Ticket
+from smartsupport_core.models import Base, Employee, Ticket
 from smartsupport_core.numbering import next_ticket_number
 from smartsupport_core.vocab import AccountStatus, Role
 
@@ -76,3 +77,11 @@ def run_together(work: Callable[[], None], threads: int) -> None:
         t.join()
     if errors:
         raise errors[0]
+
+
+def row_counts(session: Session) -> dict[str, int]:
+    """Every table's row count, in one round trip: compare before and after a call that
+    must write nothing."""
+    tables = Base.metadata.sorted_tables
+    row = session.execute(select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables))).one()
+    return dict(zip((t.name for t in tables), row, strict=True))

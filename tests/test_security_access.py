@@ -13,14 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartsupport_core import attachments, tickets
 from smartsupport_core.errors import NotFound, PermissionDenied
-from smartsupport_core.models import Base
 from smartsupport_core.vocab import Role, TicketStatus
-from tests.factories import make_employee
+from tests.factories import make_employee, row_counts
 from tests.ticket_helpers import IT_DATA, PNG
 
 MISSING = 987_654
@@ -58,10 +56,6 @@ def world(session: Session, store: Path) -> dict:
     }
 
 
-def _counts(session: Session) -> dict[str, int]:
-    return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
-
-
 def _by_ticket(w: dict) -> dict[str, Callable]:
     return {
         "get_ticket": lambda s, a, i: tickets.get_ticket(s, a, i),
@@ -83,7 +77,7 @@ def _message_shape(exc: Exception, the_id: int) -> str:
 @pytest.mark.parametrize("who", ["outsider", "hr_coord"])
 def test_ticket_ids_of_others_look_like_missing_ids(session: Session, world: dict, who: str) -> None:
     actor = world[who]
-    before = _counts(session)
+    before = row_counts(session)
     for name, call in _by_ticket(world).items():
         with pytest.raises(NotFound) as theirs:
             call(session, actor, world["ticket"])
@@ -92,14 +86,14 @@ def test_ticket_ids_of_others_look_like_missing_ids(session: Session, world: dic
             call(session, actor, MISSING)
         session.rollback()
         assert _message_shape(theirs.value, world["ticket"]) == _message_shape(missing.value, MISSING), name
-    assert _counts(session) == before
+    assert row_counts(session) == before
     assert world["ticket"] not in {t.id for t in tickets.search_tickets(session, actor, "laptop black screen")}
 
 
 @pytest.mark.parametrize("who", ["outsider", "hr_coord"])
 def test_comment_and_attachment_ids_of_others_look_like_missing_ids(session: Session, world: dict, who: str) -> None:
     actor = world[who]
-    before = _counts(session)
+    before = row_counts(session)
     for comment_id in (world["public"], world["note"]):
         with pytest.raises(NotFound) as theirs:
             tickets.edit_comment(session, actor, comment_id, "rewritten by someone else")
@@ -119,7 +113,7 @@ def test_comment_and_attachment_ids_of_others_look_like_missing_ids(session: Ses
             call(MISSING)
         session.rollback()
         assert _message_shape(theirs.value, world["att"]) == _message_shape(missing.value, MISSING)
-    assert _counts(session) == before
+    assert row_counts(session) == before
 
 
 def test_requester_never_gets_an_internal_note(session: Session, world: dict) -> None:

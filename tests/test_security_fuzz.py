@@ -18,15 +18,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.orm import Session
 
 from smartsupport_core import admin_config
 from smartsupport_core.errors import DomainError
-from smartsupport_core.models import Base
 from smartsupport_core.vocab import Priority, Role, TicketStatus
-from tests.factories import make_employee
+from tests.factories import make_employee, row_counts
 
 FUZZ = settings(
     max_examples=50,
@@ -44,13 +42,6 @@ any_text = (
 )
 json_scalar = st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63) | any_text
 json_value = json_scalar | st.floats(allow_nan=True, allow_infinity=True) | st.lists(json_scalar, max_size=3)
-
-
-def row_counts(session: Session) -> dict[str, int]:
-    """Every table's row count, in one round trip (this runs twice per call under test)."""
-    tables = Base.metadata.sorted_tables
-    row = session.execute(select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables))).one()
-    return dict(zip((t.name for t in tables), row, strict=True))
 
 
 def _files(directory: Path | None) -> list[str]:
