@@ -150,12 +150,7 @@ def test_articles_admin_is_not_reachable_for_employees(session, employee):
 
 
 def _ticket_page(user, ticket_id: int) -> AppTest:
-    at = signed_in(user)
-    at.switch_page("../pages/ticket.py")
-    at.query_params["id"] = str(ticket_id)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(user, "ticket.py", id=str(ticket_id))
 
 
 def test_suggest_reply_fills_the_reply_box_for_staff(session, monkeypatch):
