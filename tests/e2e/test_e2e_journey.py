@@ -288,12 +288,19 @@ def step_dashboard_counts_it(j: Journey) -> None:
     assert exceptions_shown(page) == []
     with j.db() as s:
         admin = s.query(Employee).filter(Employee.email == j.admin["email"]).one()
-        today = dt.date.today()
+        today = dt.datetime.now(reporting._tz()).date()  # the page's default range: the last 30 days
         kpis = {
             k.key: k
             for k in reporting.kpis(s, admin, reporting.ReportFilters(start=today - dt.timedelta(days=29), end=today))
         }
     assert kpis["created"].value >= 1 and kpis["resolved"].value >= 1
+    # ... and the page's tiles show those counts (not only the core computing them)
+    for label, key in (("Created", "created"), ("Resolved", "resolved")):
+        tile = page.locator("[data-testid='stMetric']").filter(
+            has=page.locator("[data-testid='stMetricLabel']").get_by_text(label, exact=True)
+        )
+        shown = tile.locator("[data-testid='stMetricValue']").first.inner_text()
+        assert int(shown.replace(",", "")) == kpis[key].value, (label, shown)
 
 
 STEPS = [
