@@ -282,6 +282,7 @@ def test_demo_accounts_can_sign_in(loaded: Engine) -> None:
             assert (e.role, e.department, e.company_id) == (acc.role, acc.department, acc.company_id)
             assert e.status == AccountStatus.APPROVED and e.is_active
             assert verify_password(demo.DEFAULT_PASSWORD, e.password)
+            assert not verify_password("wrong-Password1!", e.password)
         coordinators = Counter(e.department for e in accounts.values() if e.role == Role.COORDINATOR)
         departments = list(s.scalars(text("SELECT name FROM core_department")))
         for d in departments:
