@@ -159,7 +159,7 @@ def explain(session: Session, actor: Employee, filters: QueueFilters, page_size:
 
     from smartsupport_core import queue as q
 
-    parts = q._sla_parts(dt.datetime.now(dt.UTC), q.risk_windows(session))
+    parts = q._sla_parts(session, dt.datetime.now(dt.UTC))
     conds = q._conditions(actor, filters, parts)
     count = select(func.count()).select_from(select(Ticket.id).where(*conds).limit(q.COUNT_CAP + 1).subquery())
     rows = q._rows_stmt(filters, parts, conds).limit(page_size)

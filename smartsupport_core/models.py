@@ -563,6 +563,21 @@ class SavedView(Base):
     __table_args__ = (UniqueConstraint("owner_id", "name", name="uk_savedview_owner_name"),)
 
 
+class TicketSeen(Base):
+    """When an employee last opened a ticket (issue 14): "updated by the requester since I
+    last looked" compares the requester's replies with this. One row per viewer and ticket."""
+
+    __tablename__ = "core_ticketseen"
+
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("core_employee.id", ondelete="CASCADE"), primary_key=True
+    )
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("core_ticket.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(nullable=False, server_default=NOW)
+
+    __table_args__ = (Index("idx_ticketseen_ticket", "ticket_id"),)
+
+
 class CannedResponse(Base):
     """Reply template; `owner_id` NULL means shared (managed by admins)."""
 

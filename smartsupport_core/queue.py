@@ -5,18 +5,14 @@ the filtering, sorting and paging and the page stays fast with a million tickets
 actor's visibility (`policy.ticket_visibility`) is ANDed into every query, so the grid can
 never show a ticket its user may not see, whatever the filters say.
 
-SLA state (only for tickets still being worked, i.e. status in `OPEN_STATUSES`; other
-tickets have no state, shown as "—"):
+SLA state (only for open tickets, i.e. work remains; other tickets have no state, shown as
+"—") and every other state a view can be narrowed to (`QueueFilters.states`) come from
+`ticket_states`, the one definition Home and the dashboard use too:
 
-* **breached** — a clock ran out: the first response is still missing and
-  `sla_response_due_at` has passed, or it was given late (`sla_response_met` is false), or
-  `sla_resolution_due_at` has passed. The resolution clock pauses while On Hold, so an On
-  Hold ticket is compared with the moment it was put on hold (`on_hold_since`), not now.
-* **at risk** — not breached, but a running clock is due within its risk window: 20 % of
-  that priority's target (`core_slatarget`), capped at 4 hours (a Critical ticket with a
-  60-minute response target is at risk in its last 12 minutes; a Low ticket with a 5-day
-  resolution target in its last 4 hours). Target minutes are compared as elapsed minutes,
-  which for business-hour targets errs on the early (safe) side.
+* **breached** — a running clock has run out (`ticket_states.breached`); a first response
+  given late is not "breached now".
+* **at risk** (shown "Due soon") — not breached, a running clock due within the next
+  4 business hours (`ticket_states.due_soon`).
 * **on track** — everything else that is open, including an open ticket without clocks.
 """
 
@@ -43,11 +39,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from . import policy, settings, vocab
+from . import policy, settings, ticket_states, vocab
 from .errors import ValidationError, page_errors
-from .models import TICKET_TSVECTOR, Department, Employee, SlaTarget, Ticket, TicketCategory
+from .models import TICKET_TSVECTOR, Department, Employee, Ticket, TicketCategory
 from .policy import Action
-from .vocab import OPEN_STATUSES, Priority, Role, TicketStatus
+from .ticket_states import TicketState
+from .vocab import Priority, Role, TicketStatus
 
 
 class SlaState(StrEnum):
@@ -58,18 +55,23 @@ class SlaState(StrEnum):
 
 SLA_LABELS: dict[str, str] = {
     SlaState.ON_TRACK: "On track",
-    SlaState.AT_RISK: "At risk",
+    SlaState.AT_RISK: "Due soon",
     SlaState.BREACHED: "Breached",
 }
-
-#: Risk window: this share of the target, but never more than `RISK_CAP`.
-RISK_SHARE = 0.2
-RISK_CAP = dt.timedelta(hours=4)
 
 #: "Not closed" for the default view: everything still open plus Resolved (awaiting close).
 NOT_CLOSED_STATUSES: tuple[str, ...] = tuple(s.value for s in vocab.NOT_CLOSED_STATUSES)
 
-ASSIGNEE_KEYWORDS = ("me", "unassigned", "anyone")
+#: "mine_or_department": assigned to me, or unassigned (`ticket_states.unassigned`) in my
+#: department — a coordinator's working set.
+ASSIGNEE_KEYWORDS = ("me", "unassigned", "anyone", "mine_or_department")
+ASSIGNEE_LABELS: dict[str, str] = {
+    "me": "Me",
+    "unassigned": "Unassigned",
+    "anyone": "Anyone",
+    "mine_or_department": "Me, or unassigned in my department",
+}
+STATE_VALUES: tuple[str, ...] = tuple(s.value for s in TicketState)
 PAGE_SIZES = (25, 50, 100, 200)
 MAX_PAGE_SIZE = 200
 #: Totals above this are reported as "more than" (an exact count of a huge result is the
@@ -107,10 +109,12 @@ class QueueFilters:
 
     Empty tuples / None / "" mean "any". `assignee` is "me", "unassigned", "anyone" or an
     employee id. Created dates are calendar days in the configured time zone, inclusive.
-    `sort` is one of `COLUMNS`; "age" ascending means youngest first.
+    `sort` is one of `COLUMNS`; "age" ascending means youngest first. `states` are
+    `ticket_states.TicketState` values, all of which must hold (the definitions Home counts by).
     """
 
     statuses: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
     department: str | None = None
     category: str | None = None
     priorities: tuple[str, ...] = ()
@@ -126,6 +130,7 @@ class QueueFilters:
         data = asdict(self)
         data["statuses"] = list(self.statuses)
         data["priorities"] = list(self.priorities)
+        data["states"] = list(self.states)
         for key in ("created_from", "created_to"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
@@ -135,7 +140,7 @@ class QueueFilters:
         """Rebuild from `to_dict` output; unknown keys (from older versions) are ignored."""
         known = {f for f in cls.__dataclass_fields__}
         values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
-        for key in ("statuses", "priorities"):
+        for key in ("statuses", "priorities", "states"):
             if key in values:
                 values[key] = tuple(values[key] or ())
         for key in ("created_from", "created_to"):
@@ -183,69 +188,40 @@ class QueuePage:
 
 @dataclass
 class _Parts:
-    """SQL pieces shared by the filter, the SLA column and the SLA sort."""
+    """SQL pieces shared by the filters, the SLA column and the SLA sort, for one moment."""
 
+    now: dt.datetime
+    until: dt.datetime  # the end of the "due soon" window
     breached: ColumnElement[bool]
     at_risk: ColumnElement[bool]
     state: ColumnElement[Any]
     rank: ColumnElement[Any]
     next_due: ColumnElement[Any]
-    is_open: ColumnElement[bool] = field(default_factory=lambda: Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+    is_open: ColumnElement[bool] = field(default_factory=ticket_states.is_open)
 
 
-def risk_windows(session: Session) -> dict[str, tuple[dt.timedelta, dt.timedelta]]:
-    """Per priority: (response window, resolution window) = min(20 % of target, 4 h)."""
-    windows: dict[str, tuple[dt.timedelta, dt.timedelta]] = {}
-    for target in session.scalars(select(SlaTarget)):
-        windows[target.priority] = (
-            min(dt.timedelta(minutes=target.response_minutes * RISK_SHARE), RISK_CAP),
-            min(dt.timedelta(minutes=target.resolution_minutes * RISK_SHARE), RISK_CAP),
-        )
-    return windows
-
-
-def _window(windows: Mapping[str, tuple[dt.timedelta, dt.timedelta]], index: int) -> ColumnElement[Any]:
-    whens = [(Ticket.priority == p, literal(w[index])) for p, w in windows.items()]
-    if not whens:
-        return literal(RISK_CAP)
-    return case(*whens, else_=literal(RISK_CAP))
-
-
-def _sla_parts(now: dt.datetime, windows: Mapping[str, tuple[dt.timedelta, dt.timedelta]]) -> _Parts:
-    now_p = literal(now, type_=Ticket.sla_response_due_at.type)
-    is_open = Ticket.status.in_([s.value for s in OPEN_STATUSES])
-    awaiting_response = Ticket.first_response_at.is_(None)
-    not_held = Ticket.on_hold_since.is_(None)
-    # Each arm matches one partial index (migrations 0002/0003), so the "breached" filter is
-    # a BitmapOr of small index scans instead of a scan of every open ticket.
-    breached_clock = or_(
-        Ticket.sla_response_met == False,  # noqa: E712 - "= false" matches the index predicate
-        and_(awaiting_response, Ticket.sla_response_due_at < now_p),
-        and_(not_held, Ticket.sla_resolution_due_at < now_p),
-        and_(Ticket.on_hold_since.is_not(None), Ticket.sla_resolution_due_at < Ticket.on_hold_since),
-    )
-    at_risk_clock = or_(
-        and_(awaiting_response, Ticket.sla_response_due_at <= now_p + _window(windows, 0)),
-        and_(not_held, Ticket.sla_resolution_due_at <= now_p + _window(windows, 1)),
-    )
-    breached = and_(is_open, breached_clock)
-    at_risk = and_(is_open, ~func.coalesce(breached_clock, False), at_risk_clock)
+def _sla_parts(session: Session, now: dt.datetime) -> _Parts:
+    until = ticket_states.due_soon_until(session, now)
+    is_open = ticket_states.is_open()
+    breached = ticket_states.breached(now)
+    at_risk = ticket_states.due_soon(now, until)
     state = case(
         (~is_open, null()),
-        (breached_clock, literal(SlaState.BREACHED.value)),
-        (at_risk_clock, literal(SlaState.AT_RISK.value)),
+        (breached, literal(SlaState.BREACHED.value)),
+        (at_risk, literal(SlaState.AT_RISK.value)),
         else_=literal(SlaState.ON_TRACK.value),
     )
-    rank = case(
-        (~is_open, 3),
-        (breached_clock, 0),
-        (at_risk_clock, 1),
-        else_=2,
+    rank = case((~is_open, 3), (breached, 0), (at_risk, 1), else_=2)
+    return _Parts(
+        now=now,
+        until=until,
+        breached=breached,
+        at_risk=at_risk,
+        state=state,
+        rank=rank,
+        next_due=ticket_states.next_due(),
+        is_open=is_open,
     )
-    response_due = case((awaiting_response, Ticket.sla_response_due_at), else_=null())
-    resolution_due = case((not_held, Ticket.sla_resolution_due_at), else_=null())
-    next_due = case((is_open, func.least(response_due, resolution_due)), else_=null())
-    return _Parts(breached=breached, at_risk=at_risk, state=state, rank=rank, next_due=next_due, is_open=is_open)
 
 
 def validate_filters(filters: QueueFilters) -> None:
@@ -259,7 +235,10 @@ def validate_filters(filters: QueueFilters) -> None:
         errors["priorities"] = f"unknown priority {', '.join(map(repr, bad))}; use {', '.join(PRIORITY_ORDER)}"
     a = filters.assignee
     if isinstance(a, bool) or not ((isinstance(a, int) and a > 0) or (isinstance(a, str) and a in ASSIGNEE_KEYWORDS)):
-        errors["assignee"] = "must be 'me', 'unassigned', 'anyone' or an employee id"
+        errors["assignee"] = "must be 'me', 'unassigned', 'anyone', 'mine_or_department' or an employee id"
+    bad = [x for x in filters.states if x not in STATE_VALUES]
+    if bad:
+        errors["states"] = f"unknown state {', '.join(map(repr, bad))}; use {', '.join(STATE_VALUES)}"
     if filters.sla_state is not None and filters.sla_state not in {s.value for s in SlaState}:
         errors["sla_state"] = "must be one of on_track, at_risk, breached"
     if filters.created_from and filters.created_to and filters.created_from > filters.created_to:
@@ -291,8 +270,17 @@ def _conditions(actor: Employee, filters: QueueFilters, parts: _Parts) -> list[C
         conds.append(Ticket.assigned_to_id == actor.id)
     elif filters.assignee == "unassigned":
         conds.append(Ticket.assigned_to_id.is_(None))
+    elif filters.assignee == "mine_or_department":
+        conds.append(
+            or_(
+                Ticket.assigned_to_id == actor.id,
+                and_(ticket_states.unassigned(), Ticket.department == actor.department),
+            )
+        )
     elif isinstance(filters.assignee, int):
         conds.append(Ticket.assigned_to_id == filters.assignee)
+    for state in filters.states:
+        conds.append(ticket_states.condition(state, now=parts.now, until=parts.until, viewer_id=actor.id))
     text = filters.text.strip()
     if text:
         query = func.websearch_to_tsquery(literal_column("'english'::regconfig"), literal(text, type_=Text))
@@ -395,6 +383,13 @@ def _rows(session: Session, stmt: Any, now: dt.datetime) -> list[QueueRow]:
     ]
 
 
+def _capped_count(session: Session, conds: list[ColumnElement[bool]], cap: int) -> tuple[int, bool]:
+    """How many rows match, counting at most `cap` + 1 of them; (min(count, cap), count > cap)."""
+    capped = select(Ticket.id).where(*conds).limit(cap + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    return min(total, cap), total > cap
+
+
 def query_queue(
     session: Session,
     actor: Employee,
@@ -411,13 +406,10 @@ def query_queue(
     if errors := page_errors(page, page_size, MAX_PAGE_SIZE):
         raise ValidationError(errors)
     now = now or dt.datetime.now(dt.UTC)
-    parts = _sla_parts(now, risk_windows(session))
+    parts = _sla_parts(session, now)
     conds = _conditions(actor, filters, parts)
 
-    capped = select(Ticket.id).where(*conds).limit(count_cap + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
-    total_capped = total > count_cap
-    total = min(total, count_cap)
+    total, total_capped = _capped_count(session, conds, count_cap)
     stmt = _rows_stmt(filters, parts, conds).limit(page_size).offset((page - 1) * page_size)
     rows = _rows(session, stmt, now)
     return QueuePage(rows=rows, total=total, total_capped=total_capped, page=page, page_size=page_size)
@@ -434,7 +426,7 @@ def export_rows(
     policy.require(actor, Action.USE_QUEUE)
     validate_filters(filters)
     now = now or dt.datetime.now(dt.UTC)
-    parts = _sla_parts(now, risk_windows(session))
+    parts = _sla_parts(session, now)
     return _rows(session, _rows_stmt(filters, parts, _conditions(actor, filters, parts)).limit(limit), now)
 
 
@@ -442,10 +434,19 @@ def count_new_since(session: Session, actor: Employee, filters: QueueFilters, si
     """Tickets in this view submitted after `since` (the live queue's "new" badge)."""
     policy.require(actor, Action.USE_QUEUE)
     validate_filters(filters)
-    parts = _sla_parts(dt.datetime.now(dt.UTC), risk_windows(session))
+    parts = _sla_parts(session, dt.datetime.now(dt.UTC))
     conds = [*_conditions(actor, filters, parts), Ticket.submit_date > since]
-    capped = select(Ticket.id).where(*conds).limit(COUNT_CAP + 1).subquery()
-    return min(session.scalar(select(func.count()).select_from(capped)) or 0, COUNT_CAP)
+    return _capped_count(session, conds, COUNT_CAP)[0]
+
+
+def count_view(
+    session: Session, actor: Employee, filters: QueueFilters, *, now: dt.datetime | None = None
+) -> tuple[int, bool]:
+    """(matches, more than that) of a view: the number its queue page says (Home's tiles)."""
+    policy.require(actor, Action.USE_QUEUE)
+    validate_filters(filters)
+    parts = _sla_parts(session, now or dt.datetime.now(dt.UTC))
+    return _capped_count(session, _conditions(actor, filters, parts), COUNT_CAP)
 
 
 def assignable_staff(session: Session, actor: Employee) -> list[tuple[int, str, str]]:
@@ -489,9 +490,9 @@ __all__ = [
     "SlaState",
     "assignable_staff",
     "count_new_since",
+    "count_view",
     "export_rows",
     "filter_choices",
     "query_queue",
-    "risk_windows",
     "validate_filters",
 ]
