@@ -7,7 +7,9 @@ indexes and a trigger). A newcomer needs nothing installed: without
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,6 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import ValidationError
 from .settings import Settings, get_settings
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 EMBEDDED_DB_NAME = "smartsupport"
 
@@ -124,20 +131,55 @@ def to_sqlalchemy_url(url: str) -> str:
     return url
 
 
+def pgserver_start_lock_path() -> Path:
+    """The machine-wide lock file every embedded-server start of this OS user takes."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"smartsupport-pgserver-{uid}.lock"
+
+
+@contextmanager
+def pgserver_start_lock() -> Iterator[None]:
+    """Hold the machine-wide lock around a pgserver start.
+
+    WHY: run as root, `pgserver.PostgresServer.__init__` calls `ensure_user_exists("pgserver")`
+    (a `useradd`) *before* taking its own inter-process lock, and `ensure_pgdata_inited` then
+    chowns the new data dir to the uid it looked up. Two processes starting at once on a machine
+    without that user (two xdist workers, the portal and a worker) both run `useradd`; the second
+    one's entry replaces the first, so one process chowns its data dir to a uid that no longer
+    exists and `initdb`, run as the user's new uid, fails with `could not change permissions of
+    directory ".../pg": Operation not permitted` (or `could not look up effective user ID`).
+    Every start through this lock is serialised, the user creation included."""
+    if fcntl is None:  # no root path (Windows): pgserver's own lock is enough
+        yield
+        return
+    with open(pgserver_start_lock_path(), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def start_pgserver(pgdata: Path):
+    """`pgserver.get_server(pgdata)` under the machine-wide start lock (see above)."""
+    import pgserver  # imported lazily: a configured server never needs it
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with pgserver_start_lock():
+        return pgserver.get_server(pgdata, cleanup_mode="stop")
+
+
 def embedded_server(data_dir: Path):
     """Start (or join) the embedded PostgreSQL under `data_dir/pg`; one per process.
 
     pgserver counts the processes using a data dir and stops the server when the last one
     exits (`cleanup_mode="stop"`), so no orphan postmaster outlives the portal or a test run.
     """
-    import pgserver  # imported lazily: a configured server never needs it
-
     pgdata = (data_dir / "pg").resolve()
     with _lock:
         server = _embedded.get(pgdata)
         if server is None:
-            pgdata.parent.mkdir(parents=True, exist_ok=True)
-            server = pgserver.get_server(pgdata, cleanup_mode="stop")
+            server = start_pgserver(pgdata)
             _embedded[pgdata] = server
         return server
 

@@ -1,14 +1,21 @@
 """Test database set-up: a real PostgreSQL, migrated once per test process.
 
 With `SMARTSUPPORT_DATABASE_URL` set (CI: the local server) each pytest process creates a
-throwaway database on that server and drops it at the end; without it, an embedded
-`pgserver` in a temporary directory is used. Every test starts from a clean state: all
-tables emptied and the seed configuration restored (`clean_db`).
+throwaway database on that server and drops it at the end; without it, ONE embedded
+`pgserver` serves the whole test run: the controlling process (the xdist controller, or the
+only process) starts it in `pytest_configure`, before any worker exists, and passes its URL
+to the workers in `SMARTSUPPORT_TEST_SERVER_URL`; each worker makes its own database on it,
+and the controller stops the server at the end. (Until issue 13 every xdist worker started
+its own pgserver at the same moment, and as root the two raced on creating the `pgserver`
+OS user: see `smartsupport_core.db.pgserver_start_lock`.) Every test starts from a clean
+state: all tables emptied and the seed configuration restored (`clean_db`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -25,13 +32,37 @@ from smartsupport_core import settings as core_settings
 from smartsupport_core.models import Base
 
 SERVER_URL = os.environ.get("SMARTSUPPORT_DATABASE_URL")
+#: The run's shared embedded server (set by the controlling process for its workers).
+SHARED_SERVER_ENV = "SMARTSUPPORT_TEST_SERVER_URL"
+_shared_root: dict[str, Path] = {}
 
 
-def _server_base_url(tmp_root: Path) -> str:
-    if SERVER_URL:
-        return core_db.to_sqlalchemy_url(SERVER_URL)
-    server = core_db.embedded_server(tmp_root)
-    return core_db.to_sqlalchemy_url(server.get_uri("postgres"))
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the run's one embedded server before any xdist worker starts (workers inherit it)."""
+    if SERVER_URL or os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(SHARED_SERVER_ENV):
+        return
+    given = os.environ.get("SMARTSUPPORT_TEST_PG_DIR")
+    root = Path(given) if given else world_traversable_tmpdir("ss-test-pg-")
+    if not given:
+        _shared_root["made"] = root
+    server = core_db.embedded_server(root)
+    os.environ[SHARED_SERVER_ENV] = core_db.to_sqlalchemy_url(server.get_uri("postgres"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controlling process stops the shared server (workers have dropped their databases)."""
+    root = _shared_root.pop("made", None)
+    if root is None:
+        return
+    os.environ.pop(SHARED_SERVER_ENV, None)
+    core_db.reset_engines()
+    with contextlib.suppress(Exception):
+        core_db.embedded_server(root).cleanup()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _server_base_url() -> str:
+    return core_db.to_sqlalchemy_url(SERVER_URL or os.environ[SHARED_SERVER_ENV])
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +81,7 @@ def world_traversable_tmpdir(prefix: str) -> Path:
 @pytest.fixture(scope="session")
 def db_url(data_dir: Path) -> Iterator[str]:
     """URL of a fresh, migrated database private to this test process."""
-    pg_root = Path(os.environ.get("SMARTSUPPORT_TEST_PG_DIR") or world_traversable_tmpdir("ss-test-pg-"))
-    base = make_url(_server_base_url(pg_root))
+    base = make_url(_server_base_url())
     name = f"ss_test_{uuid.uuid4().hex[:12]}"
     url = base.set(database=name).render_as_string(hide_password=False)
     core_db.ensure_database(url)

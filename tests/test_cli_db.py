@@ -9,13 +9,14 @@ import sys
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from smartsupport_core import db as core_db
 from smartsupport_core import migrate
 from smartsupport_core.cli import main
 from smartsupport_core.settings import load_settings
-from tests.conftest import world_traversable_tmpdir
+from tests.conftest import SERVER_URL, world_traversable_tmpdir
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -89,6 +90,53 @@ def test_embedded_server_when_no_url(monkeypatch) -> None:
     assert url.startswith("postgresql+psycopg://") and url.split("?")[0].endswith("/smartsupport")
     assert core_db.embedded_server(tmp_path) is core_db.embedded_server(tmp_path)
     assert (tmp_path / "pg").is_dir()
+
+
+def test_embedded_server_start_waits_for_the_machine_wide_lock() -> None:
+    """Every pgserver start is serialised by one lock per OS user (issue 13): while another
+    process holds it, a start neither creates the `pgserver` user nor runs initdb; it proceeds
+    once the lock is free. Without it, two xdist workers starting at once as root raced on
+    `useradd` and one initdb failed with `could not change permissions of directory`."""
+    import fcntl
+    import shutil
+    import threading
+
+    root = world_traversable_tmpdir("ss-lock-")
+    pgdata = root / "pg"
+    started: list[object] = []
+    with open(core_db.pgserver_start_lock_path(), "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            starter = threading.Thread(target=lambda: started.append(core_db.start_pgserver(pgdata)))
+            starter.start()
+            starter.join(timeout=3)
+            assert starter.is_alive() and not started
+            assert not (pgdata / "PG_VERSION").exists()
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+    starter.join(timeout=300)
+    try:
+        assert started and (pgdata / "PG_VERSION").exists()
+        engine = create_engine(core_db.to_sqlalchemy_url(started[0].get_uri("postgres")), poolclass=NullPool)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        engine.dispose()
+    finally:
+        if started:
+            started[0].cleanup()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_test_run_shares_one_embedded_server(db_url: str) -> None:
+    """Without a server URL, every test process of a run uses the run's one embedded server
+    (started by the controlling process), each with a database of its own."""
+    if SERVER_URL:
+        pytest.skip("the run uses SMARTSUPPORT_DATABASE_URL's server")
+    assert os.environ.get("SMARTSUPPORT_TEST_SERVER_URL"), "no shared embedded server for the run"
+    shared = make_url(os.environ["SMARTSUPPORT_TEST_SERVER_URL"])
+    mine = make_url(db_url)
+    assert (mine.host, mine.port, dict(mine.query)) == (shared.host, shared.port, dict(shared.query))
+    assert mine.database != shared.database
 
 
 def test_secret_key_generated_once(tmp_path, monkeypatch) -> None:

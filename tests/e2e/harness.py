@@ -333,10 +333,10 @@ class PrivatePostgres:
         self.server: Any = None
 
     def start(self) -> PrivatePostgres:
-        import pgserver
+        from smartsupport_core.db import start_pgserver
 
         if self.server is None:
-            self.server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+            self.server = start_pgserver(self.pgdata)
         else:
             with self.server._lock:
                 self.server.ensure_postgres_running()
