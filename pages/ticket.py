@@ -1,7 +1,9 @@
 """Ticket detail (`/ticket?id=N`): conversation, attachments, timeline, SLA clock, actions.
 
-Everything shown comes through the core's visibility-checked readers; every action calls a
-core service with the version of the ticket the user was looking at, so a stale action gets
+Everything shown comes through the core's visibility-checked readers, and which action
+widgets appear is `ticket_actions.ticket_actions` (the core's answer for this user on this
+ticket: no permission is computed here); every action calls a core service with the version
+of the ticket the user was looking at, so a stale action gets
 the core's Conflict message instead of overwriting someone else's change. User-written text
 is shown with `st.text` (never as HTML); images are previewed only when the core says so.
 """
@@ -19,11 +21,11 @@ from portal.canned_picker import canned_picker
 from smartsupport_core import assistant, attachments, ratings, tickets, workflow
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.models import Employee
-from smartsupport_core.policy import Action, allowed, is_staff
 from smartsupport_core.providers import get_provider
 from smartsupport_core.settings import get_settings
+from smartsupport_core.ticket_actions import ticket_actions
 from smartsupport_core.ticket_forms import CATEGORY_COLUMNS
-from smartsupport_core.vocab import FINAL_STATUSES, OPEN_STATUSES, Priority, status_label
+from smartsupport_core.vocab import Priority, status_label
 
 user = state.current_user()
 if user is None:
@@ -85,7 +87,7 @@ try:
         comments = tickets.list_comments(s, me, ticket_id)
         history = tickets.list_history(s, me, ticket_id)
         files = tickets.list_attachments(s, me, ticket_id)
-        moves = tickets.allowed_moves(s, me, ticket)
+        can = ticket_actions(s, me, ticket)
         people = {
             e.id: e
             for e in s.query(Employee).filter(
@@ -96,7 +98,7 @@ try:
                 )
             )
         }
-        staff_choices = tickets.assignable_staff(s, ticket) if allowed(me, Action.ASSIGN_TICKET) else []
+        staff_choices = tickets.assignable_staff(s, ticket) if can.may_assign else []
         tokens = {a.id: attachments.download_token(s, me, a.id) for a in files}
         previews = {a.id: attachments.preview_content(s, me, a.id) for a in files}
         s.expunge_all()
@@ -107,10 +109,8 @@ except DomainError as exc:
 
 expected = seen_version if seen_version is not None else ticket.version
 st.session_state[seen_key] = ticket.version
-staff = is_staff(user)
-is_requester = user.id == ticket.employee_id
+staff = can.as_staff  # staff labels and tools only where the core says this user works the ticket
 shown_status = status_label(ticket.status, for_requester=not staff)
-is_open = ticket.status in OPEN_STATUSES  # StrEnum members compare equal to their values
 
 
 def name_of(employee_id: int | None) -> str:
@@ -156,7 +156,7 @@ if ticket.rejection_reason and ticket.status == "Rejected":
 if ticket.status in ratings.RATEABLE_STATUSES:
     with state.session() as s:
         given = ratings.get_rating(s, s.get(Employee, user.id), ticket_id)
-    if ratings.can_rate(user, ticket):
+    if can.may_rate:
         title = f"Your rating: {given.rating}/5 (change it)" if given else "Rate the help you got"
         with st.expander(title, expanded=st.query_params.get("rate") == "1" and given is None):
             stars = st.feedback("stars", key=f"rating_stars_{ticket_id}", default=given.rating - 1 if given else None)
@@ -203,11 +203,12 @@ with tab_conv:
                     if st.button("Save edit", key=f"save_comment_{c.id}"):
                         act("Comment updated.", tickets.edit_comment, c.id, new_text)
 
-    can_reply = allowed(user, Action.COMMENT_PUBLIC) and ticket.status not in FINAL_STATUSES
-    if can_reply or allowed(user, Action.COMMENT_INTERNAL):
+    can_reply = can.may_comment
+    if can_reply or can.may_comment_internal:
         st.subheader("Reply")
-        canned_picker(user, ticket_id, f"reply_{ticket_id}")  # staff: fill the reply from a template
-        if staff and can_reply:
+        if can.may_use_staff_tools:
+            canned_picker(user, ticket_id, f"reply_{ticket_id}")  # staff: fill the reply from a template
+        if can.may_use_staff_tools and can_reply:
             generative = get_provider().generative
             st.button(
                 "Suggest reply",
@@ -225,7 +226,7 @@ with tab_conv:
                 st.error(problem)
         reply = st.text_area("Your reply", key=f"reply_{ticket_id}")
         internal = False
-        if allowed(user, Action.COMMENT_INTERNAL):
+        if can.may_comment_internal:
             internal = st.toggle("Internal note (staff only)", key=f"internal_{ticket_id}", value=not can_reply)
         if st.button("Post internal note" if internal else "Send reply", key=f"send_{ticket_id}", type="primary"):
             act(
@@ -273,7 +274,7 @@ with tab_details:
         )
         if previews.get(a.id):
             st.image(previews[a.id], caption=a.file_name, width=320)
-    if tickets.accepts_attachments(ticket) and allowed(user, Action.UPLOAD_ATTACHMENT):
+    if can.may_upload:
         more = st.file_uploader(
             "Add attachments", accept_multiple_files=True, key=f"more_files_{ticket_id}_{len(files)}"
         )
@@ -319,33 +320,25 @@ with tab_timeline:
 # --- actions -----------------------------------------------------------------------------
 with st.sidebar:
     st.header("Actions")
-    offered = False
-    if "Open" in moves and ticket.status == "New":
-        offered = True
-        if st.button("Open ticket (approve)", key="approve", type="primary"):
-            act("Ticket opened.", tickets.approve_ticket, ticket_id, expected_version=expected)
-    if "Rejected" in moves:
-        offered = True
+    if can.may_approve and st.button("Open ticket (approve)", key="approve", type="primary"):
+        act("Ticket opened.", tickets.approve_ticket, ticket_id, expected_version=expected)
+    if can.may_reject:
         reason = st.text_area("Rejection reason", key=f"reject_reason_{ticket_id}")
         if st.button("Reject ticket", key="reject"):
             act("Ticket rejected.", tickets.reject_ticket, ticket_id, reason, expected_version=expected)
-    if staff and ticket.status != "New":
-        staff_moves = [m for m in moves if m.value not in ("Rejected",)]
-        if staff_moves:
-            offered = True
-            target = st.selectbox("Change status to", [m.value for m in staff_moves], key=f"status_to_{ticket_id}")
-            note = st.text_input("Note (optional)", key=f"status_note_{ticket_id}")
-            if st.button("Change status", key="change_status"):
-                act(
-                    f"Status changed to {target}.",
-                    tickets.change_status,
-                    ticket_id,
-                    target,
-                    note=note,
-                    expected_version=expected,
-                )
-    if staff_choices and is_open:
-        offered = True
+    if can.staff_moves:
+        target = st.selectbox("Change status to", [m.value for m in can.staff_moves], key=f"status_to_{ticket_id}")
+        note = st.text_input("Note (optional)", key=f"status_note_{ticket_id}")
+        if st.button("Change status", key="change_status"):
+            act(
+                f"Status changed to {target}.",
+                tickets.change_status,
+                ticket_id,
+                target,
+                note=note,
+                expected_version=expected,
+            )
+    if staff_choices:
         options = [None, *[e.id for e in staff_choices]]
         labels = {e.id: f"{e.full_name} ({e.role}, {e.department})" for e in staff_choices}
         assignee = st.selectbox(
@@ -357,19 +350,16 @@ with st.sidebar:
         )
         if st.button("Save assignment", key="assign"):
             act("Assignment saved.", tickets.assign_ticket, ticket_id, assignee, expected_version=expected)
-    if allowed(user, Action.CHANGE_PRIORITY) and is_open:
-        offered = True
+    if can.may_set_priority:
         prios = [p.value for p in Priority]
         new_priority = st.selectbox(
             "Priority", prios, index=prios.index(ticket.priority or "Medium"), key=f"priority_{ticket_id}"
         )
         if st.button("Save priority", key="priority"):
             act("Priority saved.", tickets.set_priority, ticket_id, new_priority, expected_version=expected)
-    if is_requester and not staff:
-        for target in moves:
-            offered = True
-            label = workflow.REQUESTER_LABELS.get(target, target.value)
-            if st.button(label, key=f"req_{target.value}"):
-                act(f"{label}: done.", tickets.change_status, ticket_id, target.value, expected_version=expected)
-    if not offered:
+    for target in can.requester_moves:
+        label = workflow.REQUESTER_LABELS.get(target, target.value)
+        if st.button(label, key=f"req_{target.value}"):
+            act(f"{label}: done.", tickets.change_status, ticket_id, target.value, expected_version=expected)
+    if not can.any:
         st.caption("No actions are available on this ticket.")

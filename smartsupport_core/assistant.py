@@ -27,7 +27,7 @@ from . import knowledge
 from .email_templates import ticket_link
 from .errors import DomainError, PermissionDenied, ValidationError
 from .models import TICKET_TSVECTOR, ChatMessage, Employee, Ticket, TicketCategory, TicketComment
-from .policy import Action, is_staff, require, ticket_visibility, visible_ticket
+from .policy import Action, is_staff, require, require_on_ticket, ticket_visibility, visible_ticket
 from .providers import (
     OpenAICompatibleProvider,
     Provider,
@@ -623,10 +623,13 @@ def suggest_reply(session: Session, actor: Employee, ticket_id: int, provider: P
     """A draft public reply for staff to edit: from the ticket, its public thread and articles.
 
     Internal notes are left out on purpose: the draft is meant to be sent to the requester.
+    Only staff working this ticket (`policy.acts_as_staff`) may ask: a coordinator's own
+    request to another department is theirs to reply to as its requester, not to draft for.
     """
     if not is_staff(actor):
         raise PermissionDenied("Only ticket coordinators and administrators can draft replies.")
     ticket = visible_ticket(session, actor, ticket_id)
+    require_on_ticket(actor, Action.USE_QUEUE, ticket)
     provider = provider or get_provider()
     if not provider.generative:
         raise DomainError(

@@ -148,12 +148,13 @@ def render_text(body: str, values: dict[str, str]) -> str:
 
 
 def render_canned(session: Session, actor: Employee, canned_id: int, ticket_id: int) -> str:
-    """The template filled in for a ticket the actor can see."""
+    """The template filled in for a ticket the actor works as staff (`policy.acts_as_staff`)."""
     policy.require(actor, Action.USE_QUEUE)
     row = session.get(CannedResponse, canned_id)
     if row is None or (row.owner_id is not None and row.owner_id != actor.id):
         raise NotFound(f"Canned response {canned_id} was not found.")
     ticket = policy.visible_ticket(session, actor, ticket_id)
+    policy.require_on_ticket(actor, Action.USE_QUEUE, ticket)
     requester = session.get(Employee, ticket.employee_id)
     values = {
         "requester_first_name": requester.first_name if requester else "",

@@ -6,6 +6,15 @@ department: an employee sees their own tickets, a coordinator sees their departm
 tickets plus those assigned to them (and, like every employee, the ones they filed
 themselves), an admin sees all. Child objects (comments,
 attachments, history, ratings) are always reached through their ticket.
+
+Seeing a ticket is not the same as working it. Staff powers on a ticket (internal notes,
+assignment, priority, approval, staff status moves, canned replies, the reply assistant)
+come from `acts_as_staff(actor, ticket)`, never from the role alone: an admin acts as staff
+everywhere, a coordinator only on tickets of their own department or assigned to them. On a
+ticket a coordinator sees only because they filed it (another department, not assigned to
+them) they are its requester and nothing more: public conversation, requester moves.
+`TICKET_STAFF_ACTIONS` lists the actions that need it; `allowed_on_ticket` applies both the
+role table and that rule, and `staff_scope` is the same rule as SQL for queries.
 """
 
 from __future__ import annotations
@@ -105,20 +114,12 @@ def require(actor: Employee | None, action: Action) -> Employee:
 
 
 def ticket_visibility(actor: Employee | None) -> ColumnElement[bool]:
-    """SQL condition on `Ticket` selecting exactly the tickets `actor` may see."""
+    """SQL condition on `Ticket` selecting exactly the tickets `actor` may see: those they
+    work as staff (`staff_scope`) and their own requests (to any department)."""
     if not is_active_account(actor):
         return false()
     assert actor is not None
-    role = Role(actor.role)
-    if role is Role.ADMIN:
-        return true()
-    if role is Role.COORDINATOR:
-        return or_(
-            Ticket.department == actor.department,
-            Ticket.assigned_to_id == actor.id,
-            Ticket.employee_id == actor.id,  # their own requests to other departments
-        )
-    return Ticket.employee_id == actor.id
+    return or_(staff_scope(actor), Ticket.employee_id == actor.id)  # or_(true(), x) is true()
 
 
 def ticket_visibility_mask(actor: Employee | None, own_department: Any, assigned_to_id: Any, employee_id: Any) -> Any:
@@ -143,20 +144,78 @@ def can_see_ticket(actor: Employee | None, ticket: Ticket) -> bool:
     if not is_active_account(actor):
         return False
     assert actor is not None
+    return acts_as_staff(actor, ticket) or ticket.employee_id == actor.id
+
+
+def is_staff(actor: Employee | None) -> bool:
+    """The role is a staff role (coordinator or admin). Says nothing about a given ticket:
+    use `acts_as_staff` for anything done on or read from a ticket."""
+    return allowed(actor, Action.VIEW_DEPARTMENT_TICKETS)
+
+
+def acts_as_staff(actor: Employee | None, ticket: Ticket) -> bool:
+    """True when `actor` works `ticket` as staff: an admin on every ticket, a coordinator on
+    tickets of their own department or assigned to them. Anyone else who sees the ticket (its
+    requester, a coordinator included) acts only as its requester."""
+    if not is_active_account(actor):
+        return False
+    assert actor is not None
     role = Role(actor.role)
     if role is Role.ADMIN:
         return True
     if role is Role.COORDINATOR:
-        return (
-            ticket.department == actor.department
-            or ticket.assigned_to_id == actor.id
-            or ticket.employee_id == actor.id
+        return ticket.department == actor.department or (
+            ticket.assigned_to_id is not None and ticket.assigned_to_id == actor.id
         )
-    return ticket.employee_id == actor.id
+    return False
 
 
-def is_staff(actor: Employee | None) -> bool:
-    return allowed(actor, Action.VIEW_DEPARTMENT_TICKETS)
+def staff_scope(actor: Employee | None) -> ColumnElement[bool]:
+    """SQL condition on `Ticket`: exactly the tickets on which `acts_as_staff(actor, t)`."""
+    if not is_active_account(actor):
+        return false()
+    assert actor is not None
+    role = Role(actor.role)
+    if role is Role.ADMIN:
+        return true()
+    if role is Role.COORDINATOR:
+        return or_(Ticket.department == actor.department, Ticket.assigned_to_id == actor.id)
+    return false()
+
+
+#: Per-ticket actions that need the actor to act as staff on *that* ticket (`acts_as_staff`),
+#: besides their role allowing the action. Everything else done on a visible ticket (public
+#: replies, attachments, ratings, requester moves) is open to its requester as well.
+TICKET_STAFF_ACTIONS: frozenset[Action] = frozenset(
+    {
+        Action.COMMENT_INTERNAL,
+        Action.VIEW_INTERNAL_COMMENTS,
+        Action.ASSIGN_TICKET,
+        Action.CHANGE_PRIORITY,
+        Action.APPROVE_TICKET,
+        Action.USE_QUEUE,  # canned replies, the reply assistant: the queue's tools on a ticket
+    }
+)
+
+
+def allowed_on_ticket(actor: Employee | None, action: Action, ticket: Ticket) -> bool:
+    """`allowed` for an action done on (or read from) one ticket the actor can see."""
+    if not allowed(actor, action) or not can_see_ticket(actor, ticket):
+        return False
+    return action not in TICKET_STAFF_ACTIONS or acts_as_staff(actor, ticket)
+
+
+def require_on_ticket(actor: Employee | None, action: Action, ticket: Ticket) -> Employee:
+    """Raise `PermissionDenied` unless `allowed_on_ticket`; returns the actor."""
+    if not allowed_on_ticket(actor, action, ticket):
+        if allowed(actor, action) and can_see_ticket(actor, ticket):
+            raise PermissionDenied(
+                f"You are not allowed to {action.value} on ticket {ticket.ticket_number}: "
+                "you are its requester, not staff of its department."
+            )
+        raise PermissionDenied(f"You are not allowed to {action.value}.")
+    assert actor is not None
+    return actor
 
 
 def visible_ticket(session: Session, actor: Employee | None, ticket_id: int, *, for_update: bool = False) -> Ticket:

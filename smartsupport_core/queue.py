@@ -2,8 +2,9 @@
 
 Everything a coordinator narrows the queue by is turned into SQL here, so the database does
 the filtering, sorting and paging and the page stays fast with a million tickets. The
-actor's visibility (`policy.ticket_visibility`) is ANDed into every query, so the grid can
-never show a ticket its user may not see, whatever the filters say.
+actor's staff scope (`policy.staff_scope`: the tickets they act as staff on, a subset of what
+they may see) is ANDed into every query, so the grid can never show a ticket its user may not
+work, whatever the filters say.
 
 SLA state (only for open tickets, i.e. work remains; other tickets have no state, shown as
 "—") and every other state a view can be narrowed to (`QueueFilters.states`) come from
@@ -257,7 +258,9 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def _conditions(actor: Employee, filters: QueueFilters, parts: _Parts) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [policy.ticket_visibility(actor)]
+    # The queue is where staff work: only tickets the actor acts as staff on (a subset of what
+    # they can see). A coordinator's own request to another department is in My tickets.
+    conds: list[ColumnElement[bool]] = [policy.staff_scope(actor)]
     if filters.statuses:
         conds.append(Ticket.status.in_(list(filters.statuses)))
     if filters.department:

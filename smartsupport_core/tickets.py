@@ -41,7 +41,15 @@ from .models import (
     TicketStatusHistory,
 )
 from .numbering import ensure_sequence, sequence_name, ticket_year
-from .policy import Action, allowed, is_active_account, is_staff, require, ticket_visibility
+from .policy import (
+    Action,
+    acts_as_staff,
+    allowed_on_ticket,
+    is_active_account,
+    require,
+    require_on_ticket,
+    ticket_visibility,
+)
 from .settings import get_settings
 from .ticket_forms import validate_submission
 from .vocab import OPEN_STATUSES, AccountStatus, AuditAction, Priority, Role, TicketStatus
@@ -118,8 +126,17 @@ def last_change(session: Session, ticket: Ticket) -> tuple[str, dt.datetime | No
     return (who.full_name if who else "the system"), row[1]
 
 
-def _lock(session: Session, actor: Employee | None, ticket_id: int, expected_version: int | None) -> Ticket:
-    """The visible ticket, row-locked and refreshed; Conflict when the caller's copy is stale."""
+def _lock(
+    session: Session,
+    actor: Employee | None,
+    ticket_id: int,
+    expected_version: int | None,
+    action: Action | None = None,
+) -> Ticket:
+    """The visible ticket, row-locked and refreshed; Conflict when the caller's copy is stale.
+
+    `action`: what the caller is about to do, checked on this very ticket
+    (`policy.require_on_ticket`: staff actions need the actor to act as staff on it)."""
     stmt = (
         select(Ticket)
         .where(Ticket.id == ticket_id, ticket_visibility(actor))
@@ -129,6 +146,8 @@ def _lock(session: Session, actor: Employee | None, ticket_id: int, expected_ver
     ticket = session.scalars(stmt).one_or_none()
     if ticket is None:
         raise NotFound(f"Ticket {ticket_id} was not found.")
+    if action is not None:
+        require_on_ticket(actor, action, ticket)
     if expected_version is not None and ticket.version != expected_version:
         who, when = last_change(session, ticket)
         raise Conflict(f"Ticket {ticket.ticket_number} was changed by {who} at {_fmt_time(when)}; reload and try again")
@@ -175,7 +194,7 @@ def last_resolved_at(session: Session, ticket: Ticket) -> dt.datetime | None:
 
 
 def _is_staff_responder(actor: Employee | None, ticket: Ticket) -> bool:
-    return actor is not None and is_staff(actor) and actor.id != ticket.employee_id
+    return actor is not None and acts_as_staff(actor, ticket) and actor.id != ticket.employee_id
 
 
 # --- submit -------------------------------------------------------------------------------
@@ -277,17 +296,31 @@ def submit_ticket(
 
 def allowed_moves(session: Session, actor: Employee, ticket: Ticket, *, at: dt.datetime | None = None) -> list[S]:
     """The statuses `actor` may move this ticket to now (what the detail page offers)."""
-    if not allowed(actor, Action.CHANGE_STATUS):
-        return []
+    staff, requester = split_moves(session, actor, ticket, at=at)
+    return [to for to in workflow.targets(ticket.status) if to in staff or to in requester]
+
+
+def split_moves(
+    session: Session, actor: Employee, ticket: Ticket, *, at: dt.datetime | None = None
+) -> tuple[list[S], list[S]]:
+    """(moves `actor` may make as staff on this ticket, moves they may make only as its
+    requester), each in table order; staff power comes from `policy.acts_as_staff`."""
+    if not allowed_on_ticket(actor, Action.CHANGE_STATUS, ticket):
+        return [], []
     since = None
     if ticket.status == S.RESOLVED.value:
         resolved = last_resolved_at(session, ticket)
         since = ((at or _now()) - resolved) if resolved else None
-    return [
+    staff_role = actor.role if acts_as_staff(actor, ticket) else None
+    is_requester = actor.id == ticket.employee_id
+    targets = workflow.targets(ticket.status)
+    staff = [to for to in targets if workflow.may_move(staff_role, False, ticket.status, to)]
+    requester = [
         to
-        for to in workflow.targets(ticket.status)
-        if workflow.may_move(actor.role, actor.id == ticket.employee_id, ticket.status, to, since_resolved=since)
+        for to in targets
+        if to not in staff and workflow.may_move(None, is_requester, ticket.status, to, since_resolved=since)
     ]
+    return staff, requester
 
 
 def _status_notifications(
@@ -408,6 +441,7 @@ def _change(
     note: str | None = None,
     expected_version: int | None = None,
     from_status: S | None = None,
+    action: Action = Action.CHANGE_STATUS,
 ) -> Ticket:
     require(actor, Action.CHANGE_STATUS)
     try:
@@ -417,7 +451,7 @@ def _change(
     note = (note or "").strip() or None
     if note and len(note) > REASON_MAX:
         raise ValidationError({"note": f"The note must be at most {REASON_MAX} characters"})
-    ticket = _lock(session, actor, ticket_id, expected_version)
+    ticket = _lock(session, actor, ticket_id, expected_version, action)
     if from_status is not None and ticket.status != from_status.value:
         raise ValidationError({"status": f"Ticket {ticket.ticket_number} is {ticket.status}, not {from_status.value}"})
     rule = workflow.move(ticket.status, to)
@@ -446,7 +480,15 @@ def _change(
 def approve_ticket(session: Session, actor: Employee, ticket_id: int, *, expected_version: int | None = None) -> Ticket:
     """Admin opens a New ticket (3.4); auto-assigns when the category says so."""
     require(actor, Action.APPROVE_TICKET)
-    return _change(session, actor, ticket_id, S.OPEN.value, expected_version=expected_version, from_status=S.NEW)
+    return _change(
+        session,
+        actor,
+        ticket_id,
+        S.OPEN.value,
+        expected_version=expected_version,
+        from_status=S.NEW,
+        action=Action.APPROVE_TICKET,
+    )
 
 
 def reject_ticket(
@@ -457,7 +499,14 @@ def reject_ticket(
     if not (reason or "").strip():
         raise ValidationError({"reason": "A reason is required to reject a ticket"})
     return _change(
-        session, actor, ticket_id, S.REJECTED.value, note=reason, expected_version=expected_version, from_status=S.NEW
+        session,
+        actor,
+        ticket_id,
+        S.REJECTED.value,
+        note=reason,
+        expected_version=expected_version,
+        from_status=S.NEW,
+        action=Action.APPROVE_TICKET,
     )
 
 
@@ -476,7 +525,7 @@ def reopen_ticket(
 ) -> Ticket:
     """The requester reopens their Resolved ticket (within the window); staff take it back."""
     ticket = get_ticket(session, actor, ticket_id)
-    to = S.OPEN if actor.id == ticket.employee_id and not is_staff(actor) else S.IN_PROGRESS
+    to = S.OPEN if actor.id == ticket.employee_id and not acts_as_staff(actor, ticket) else S.IN_PROGRESS
     return change_status(session, actor, ticket_id, to.value, note=note, expected_version=expected_version)
 
 
@@ -511,7 +560,7 @@ def assign_ticket(
             raise ValidationError({"assigned_to": "The assignee must be an active, approved account"})
         if assignee.role not in (Role.COORDINATOR.value, Role.ADMIN.value):
             raise ValidationError({"assigned_to": "Tickets can only be assigned to coordinators or admins"})
-    ticket = _lock(session, actor, ticket_id, expected_version)
+    ticket = _lock(session, actor, ticket_id, expected_version, Action.ASSIGN_TICKET)
     if ticket.status not in {s.value for s in OPEN_STATUSES}:
         raise ValidationError({"assigned_to": f"A {ticket.status} ticket cannot be reassigned"})
     if assignee is not None and assignee.role == Role.COORDINATOR.value and assignee.department != ticket.department:
@@ -545,7 +594,7 @@ def set_priority(
     require(actor, Action.CHANGE_PRIORITY)
     if priority not in {p.value for p in Priority}:
         raise ValidationError({"priority": "Priority must be Low, Medium, High, or Critical"})
-    ticket = _lock(session, actor, ticket_id, expected_version)
+    ticket = _lock(session, actor, ticket_id, expected_version, Action.CHANGE_PRIORITY)
     if ticket.status not in {s.value for s in OPEN_STATUSES}:
         raise ValidationError({"priority": f"The priority of a {ticket.status} ticket cannot change"})
     if ticket.priority == priority:
@@ -583,9 +632,10 @@ def add_comment(
     session: Session, actor: Employee, ticket_id: int, text: str, *, internal: bool = False
 ) -> TicketComment:
     """A public reply or an internal note; a staff public reply is the first response."""
-    require(actor, Action.COMMENT_INTERNAL if internal else Action.COMMENT_PUBLIC)
+    action = Action.COMMENT_INTERNAL if internal else Action.COMMENT_PUBLIC
+    require(actor, action)
     body = _clean_comment(text)
-    ticket = _lock(session, actor, ticket_id, None)
+    ticket = _lock(session, actor, ticket_id, None, action)
     if not internal and ticket.status in {s.value for s in (S.CLOSED, S.REJECTED, S.WITHDRAWN)}:
         raise ValidationError(
             {"comment": f"Ticket {ticket.ticket_number} is {ticket.status}; it takes no more replies"}
@@ -628,10 +678,10 @@ def edit_comment(session: Session, actor: Employee, comment_id: int, text: str) 
     if comment is None:
         raise NotFound(f"Comment {comment_id} was not found.")
     try:
-        get_ticket(session, actor, comment.ticket_id)
+        ticket = get_ticket(session, actor, comment.ticket_id)
     except NotFound:  # same answer as a missing comment: never reveal which ticket it is on
         raise NotFound(f"Comment {comment_id} was not found.") from None
-    if comment.is_internal and not allowed(actor, Action.VIEW_INTERNAL_COMMENTS):
+    if comment.is_internal and not allowed_on_ticket(actor, Action.VIEW_INTERNAL_COMMENTS, ticket):
         raise NotFound(f"Comment {comment_id} was not found.")
     if comment.user_id != actor.id:
         raise PermissionDenied("Only the author may edit a comment.")
@@ -670,10 +720,10 @@ def get_ticket(session: Session, actor: Employee, ticket_id: int) -> Ticket:
 
 
 def list_comments(session: Session, actor: Employee, ticket_id: int) -> list[TicketComment]:
-    """The conversation; internal notes only for staff (filtered in the query)."""
-    get_ticket(session, actor, ticket_id)
+    """The conversation; internal notes only for staff on this ticket (filtered in the query)."""
+    ticket = get_ticket(session, actor, ticket_id)
     stmt = select(TicketComment).where(TicketComment.ticket_id == ticket_id)
-    if not allowed(actor, Action.VIEW_INTERNAL_COMMENTS):
+    if not allowed_on_ticket(actor, Action.VIEW_INTERNAL_COMMENTS, ticket):
         stmt = stmt.where(TicketComment.is_internal.is_not(True))
     return list(session.scalars(stmt.order_by(TicketComment.created_at, TicketComment.id)))
 
@@ -708,7 +758,7 @@ def add_attachments(
 ) -> list[TicketAttachment]:
     """Attach files to an existing ticket (requester or staff who can see it)."""
     files.check_uploads(list(uploads))
-    ticket = _lock(session, actor, ticket_id, None)
+    ticket = _lock(session, actor, ticket_id, None, Action.UPLOAD_ATTACHMENT)
     if not accepts_attachments(ticket):
         raise ValidationError({"attachments": f"Ticket {ticket.ticket_number} is {ticket.status}"})
     return [files.save_attachment(session, actor, ticket, name, content) for name, content in uploads]

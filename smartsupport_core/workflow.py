@@ -1,8 +1,8 @@
 """The ticket status workflow as data: which move exists, and who may make it.
 
-A move (from, to) is allowed for an actor when the actor's role is in `staff` (and the
-actor can see the ticket: `policy.ticket_visibility`), or when `requester` is set and the
-actor is the ticket's own requester. The table is the single source: the service checks it,
+A move (from, to) is allowed for an actor when the actor acts as staff on the ticket
+(`policy.acts_as_staff`, not merely their role) and their role is in `staff`, or when
+`requester` is set and the actor is the ticket's own requester. The table is the single source: the service checks it,
 the detail page offers exactly the moves it allows, and the tests are parametrized over it.
 
 Why these moves:
@@ -80,14 +80,16 @@ def move(from_status: str | None, to_status: str) -> Move | None:
 
 
 def may_move(
-    role: str,
+    staff_role: str | None,
     is_requester: bool,
     from_status: str | None,
     to_status: str,
     *,
     since_resolved: dt.timedelta | None = None,
 ) -> bool:
-    """True when an actor of `role` (the requester or not) may make the move.
+    """True when the actor may make the move: `staff_role` is their role when they act as
+    staff on this ticket (`policy.acts_as_staff`) and None when they do not (a coordinator on
+    their own request to another department), `is_requester` whether they filed it.
 
     `since_resolved` is how long ago the ticket was resolved (for the requester's reopen
     window); None means unknown, which refuses a windowed move.
@@ -95,7 +97,7 @@ def may_move(
     rule = move(from_status, to_status)
     if rule is None:
         return False
-    if Role(role) in rule.staff:
+    if staff_role is not None and Role(staff_role) in rule.staff:
         return True
     if rule.requester and is_requester:
         if rule.requester_within is None:
