@@ -53,19 +53,28 @@ KPI_HELP = {
     "satisfaction": "Average requester rating (1-5) given in the range.",
 }
 
+grants = state.grants_of(user)
 try:
-    options = reports.options_for(user)
+    options = reports.options_for(user, grants)
 except DomainError as exc:
     st.error(str(exc))
     st.stop()
 
 # --- Filters ------------------------------------------------------------------------------
 today = dt.datetime.now(reporting._tz()).date()
+DEFAULT_RANGE = (today - dt.timedelta(days=29), today)
+if "dash_range" not in st.session_state:  # first run: a link's filters (the weekly e-mail's) apply
+    linked, link_errors = reports.filters_from_link(st.query_params.to_dict(), options, DEFAULT_RANGE)
+    st.session_state.update(linked)
+    for message in link_errors:
+        st.warning(f"The link's filter was not applied: {message}")
+if options.heads_only:
+    st.caption("You see the departments you head: " + ", ".join(options.departments) + ".")
 with st.container(border=True):
     c1, c2, c3, c4, c5 = st.columns([2, 1.3, 1.3, 1, 1.4])
     picked = c1.date_input(
         "Date range",
-        value=(today - dt.timedelta(days=29), today),
+        value=DEFAULT_RANGE,
         key="dash_range",
         max_value=today + dt.timedelta(days=1),
     )
@@ -91,12 +100,13 @@ filters = ReportFilters(
     priority=None if priority == ALL else priority,
     coordinator_id=coordinator,
 )
+st.query_params.from_dict(filters.as_query())  # the address bar is a link to this view
 if st.session_state.get("dash_filters") != filters.key():  # new filters: forget the old drill-down
     st.session_state["dash_filters"] = filters.key()
     st.session_state.pop("dash_drill", None)
 
 try:
-    data = reports.for_user(user, filters)
+    data = reports.for_user(user, grants, filters)
 except DomainError as exc:
     st.error(str(exc))
     st.stop()
@@ -388,7 +398,7 @@ if target is None:
     st.caption("Click a bar or a heat-map cell to list the tickets behind it.")
 else:
     try:
-        drill = reports.drilldown_for(user, filters, target[0], target[1])
+        drill = reports.drilldown_for(user, grants, filters, target[0], target[1])
     except DomainError as exc:
         st.error(str(exc))
     else:

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from portal import state
+from portal import ticket_summary as ticket_summary_view
 from portal.canned_picker import canned_picker
 from smartsupport_core import assistant, attachments, ratings, tickets, workflow
-from smartsupport_core.errors import DomainError, ValidationError
+from smartsupport_core.errors import DomainError, NotFound, ValidationError
 from smartsupport_core.models import Employee
 from smartsupport_core.providers import get_provider
 from smartsupport_core.settings import get_settings
@@ -102,6 +103,11 @@ try:
         tokens = {a.id: attachments.download_token(s, me, a.id) for a in files}
         previews = {a.id: attachments.preview_content(s, me, a.id) for a in files}
         s.expunge_all()
+except NotFound as exc:  # perhaps a department head, who may read the summary only
+    if not ticket_summary_view.show(user, ticket_id):
+        st.title("Ticket")
+        st.error(str(exc))
+    st.stop()
 except DomainError as exc:
     st.title("Ticket")
     st.error(str(exc))

@@ -48,7 +48,7 @@ def main() -> None:
             )
             for spec in specs
         ]
-        for name, specs in nav_sections(user).items()
+        for name, specs in nav_sections(user, state.grants_of(user)).items()
     }
     nav = st.navigation(sections, expanded=True)  # every page in view, no "View more"
     nav.run()

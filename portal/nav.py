@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartsupport_core.models import Employee
-from smartsupport_core.policy import Action, allowed
+from smartsupport_core.policy import NO_GRANTS, Action, Grants, allowed
 
 PAGES_PATH = Path(__file__).resolve().parent.parent / "pages"
 
@@ -72,17 +72,18 @@ PAGES: list[PageSpec] = [
 ]
 
 
-def visible(spec: PageSpec, user: Employee | None) -> bool:
-    """Whether `user` (None: a visitor) is offered the page."""
+def visible(spec: PageSpec, user: Employee | None, grants: Grants = NO_GRANTS) -> bool:
+    """Whether `user` (None: a visitor) is offered the page, by role or by a grant it holds
+    (a department head of any role is offered the SLA dashboard)."""
     if user is None:
         return spec.public
-    return not spec.visitors_only and (spec.needs is None or allowed(user, spec.needs))
+    return not spec.visitors_only and (spec.needs is None or allowed(user, spec.needs, grants))
 
 
-def sections_for(user: Employee | None) -> dict[str, list[PageSpec]]:
+def sections_for(user: Employee | None, grants: Grants = NO_GRANTS) -> dict[str, list[PageSpec]]:
     """The pages `user` may open, by section in `SECTIONS` order, empty sections left out."""
     grouped: dict[str, list[PageSpec]] = {name: [] for name in SECTIONS}
     for spec in PAGES:
-        if visible(spec, user):
+        if visible(spec, user, grants):
             grouped[spec.section].append(spec)
     return {name: specs for name, specs in grouped.items() if specs}

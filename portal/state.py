@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from smartsupport_core import settings as core_settings
 from smartsupport_core.db import get_engine, is_unreachable
 from smartsupport_core.models import Employee
-from smartsupport_core.policy import is_active_account
+from smartsupport_core.policy import NO_GRANTS, Grants, is_active_account
+from smartsupport_core.policy import grants_of as core_grants_of
 
 DB_UNREACHABLE_MESSAGE = "The database is not reachable right now; try again in a moment."
 RETRY_KEY = "db_unreachable_retry"
@@ -63,6 +64,15 @@ def current_user() -> Employee | None:
             return None
         s.expunge(user)
         return user
+
+
+def grants_of(user: Employee | None) -> Grants:
+    """The signed-in user's role-independent grants (department head of ...), read now: an
+    admin's change of a head e-mail applies at the user's next click."""
+    if user is None:
+        return NO_GRANTS
+    with session() as s:
+        return core_grants_of(s, user)
 
 
 def sign_in(user: Employee) -> None:

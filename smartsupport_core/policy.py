@@ -15,18 +15,27 @@ ticket a coordinator sees only because they filed it (another department, not as
 them) they are its requester and nothing more: public conversation, requester moves.
 `TICKET_STAFF_ACTIONS` lists the actions that need it; `allowed_on_ticket` applies both the
 role table and that rule, and `staff_scope` is the same rule as SQL for queries.
+
+Besides roles there are *grants*: role-independent, held per department by whoever the data
+names (`GRANTS`). A department head (`core_department.head_email`, case-insensitive) of any
+role reads the SLA reports of that department and the summaries of its tickets - never
+their comments, attachments or history, which follow the role rules alone. Grants are read
+from the database per request (`grants_of`), so an admin's change of a head e-mail applies
+at once; every check that a grant can widen takes the `Grants` explicitly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from .errors import NotFound, PermissionDenied
-from .models import Employee, Ticket
+from .models import Department, Employee, Ticket
 from .vocab import AccountStatus, Role
 
 
@@ -57,6 +66,7 @@ class Action(StrEnum):
     USE_QUEUE = "work the ticket queue"
     MANAGE_SHARED_CANNED = "manage shared canned responses"
     RATE_TICKET = "rate a resolved ticket"
+    VIEW_TICKET_SUMMARY = "see a ticket's summary"
 
 
 E, C, A = Role.EMPLOYEE, Role.COORDINATOR, Role.ADMIN
@@ -90,24 +100,89 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.USE_QUEUE: frozenset({C, A}),
     Action.MANAGE_SHARED_CANNED: frozenset({A}),
     Action.RATE_TICKET: frozenset({E, C, A}),
+    Action.VIEW_TICKET_SUMMARY: frozenset({E, C, A}),
 }
+
+
+class Grant(StrEnum):
+    """Kinds of role-independent grant; each is held for a set of departments."""
+
+    DEPARTMENT_HEAD = "department head"
+
+
+#: Grant kind -> what it allows on the tickets of the departments it is held for, whatever
+#: the holder's role. Comments, attachments, history and internal notes are deliberately
+#: absent: a head who is not staff on a ticket sees its summary, never its conversation.
+GRANTS: dict[Grant, frozenset[Action]] = {
+    Grant.DEPARTMENT_HEAD: frozenset({Action.VIEW_REPORTS, Action.VIEW_TICKET_SUMMARY}),
+}
+
+
+@dataclass(frozen=True)
+class Grants:
+    """The grants one actor holds: kind -> departments (empty: none)."""
+
+    held: Mapping[Grant, frozenset[str]] = field(default_factory=dict)
+
+    def departments(self, action: Action) -> frozenset[str]:
+        """The departments on whose tickets some grant allows `action`."""
+        out: frozenset[str] = frozenset()
+        for kind, departments in self.held.items():
+            if action in GRANTS[kind]:
+                out |= departments
+        return out
+
+    def key(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Hashable identity (part of every cache key of what grants widen)."""
+        return tuple((str(k), tuple(sorted(v))) for k, v in sorted(self.held.items()) if v)
+
+
+NO_GRANTS = Grants()
+
+
+def headed_departments(session: Session, actor: Employee | None) -> frozenset[str]:
+    """Active departments whose head e-mail is the actor's (case-insensitive)."""
+    if not is_active_account(actor):
+        return frozenset()
+    assert actor is not None
+    if not actor.email:
+        return frozenset()
+    return frozenset(
+        session.scalars(
+            select(Department.name).where(
+                func.lower(Department.head_email) == actor.email.strip().lower(),
+                Department.is_active.is_not(False),
+            )
+        )
+    )
+
+
+def grants_of(session: Session, actor: Employee | None) -> Grants:
+    """The grants `actor` holds now (read from the database on every call)."""
+    heads = headed_departments(session, actor)
+    return Grants({Grant.DEPARTMENT_HEAD: heads}) if heads else NO_GRANTS
 
 
 def is_active_account(actor: Employee | None) -> bool:
     return bool(actor is not None and actor.is_active and actor.status == AccountStatus.APPROVED.value)
 
 
-def allowed(actor: Employee | None, action: Action) -> bool:
-    """True when the actor's role may perform `action` (and the account is usable)."""
+def role_allows(actor: Employee | None, action: Action) -> bool:
+    """True when the actor's role alone may perform `action` (and the account is usable)."""
     if not is_active_account(actor):
         return False
     assert actor is not None
     return Role(actor.role) in PERMISSIONS[action]
 
 
-def require(actor: Employee | None, action: Action) -> Employee:
+def allowed(actor: Employee | None, action: Action, grants: Grants = NO_GRANTS) -> bool:
+    """True when the actor's role, or a grant held for at least one department, allows `action`."""
+    return role_allows(actor, action) or (is_active_account(actor) and bool(grants.departments(action)))
+
+
+def require(actor: Employee | None, action: Action, grants: Grants = NO_GRANTS) -> Employee:
     """Raise `PermissionDenied` unless `allowed`; returns the actor for chaining."""
-    if not allowed(actor, action):
+    if not allowed(actor, action, grants):
         raise PermissionDenied(f"You are not allowed to {action.value}.")
     assert actor is not None
     return actor
@@ -120,6 +195,42 @@ def ticket_visibility(actor: Employee | None) -> ColumnElement[bool]:
         return false()
     assert actor is not None
     return or_(staff_scope(actor), Ticket.employee_id == actor.id)  # or_(true(), x) is true()
+
+
+def action_scope(actor: Employee | None, action: Action, grants: Grants = NO_GRANTS) -> ColumnElement[bool]:
+    """SQL condition on `Ticket`: the tickets on which `actor` may perform `action` - those it
+    sees when its role allows the action, plus those of the departments a grant allows it for."""
+    parts: list[ColumnElement[bool]] = []
+    if role_allows(actor, action):
+        parts.append(ticket_visibility(actor))
+    departments = grants.departments(action) if is_active_account(actor) else frozenset()
+    if departments:
+        parts.append(Ticket.department.in_(sorted(departments)))
+    return or_(*parts) if parts else false()
+
+
+def action_scope_mask(
+    actor: Employee | None,
+    action: Action,
+    grants: Grants,
+    in_departments: Callable[[frozenset[str]], Any],
+    assigned_to_id: Any,
+    employee_id: Any,
+) -> Any:
+    """Vectorised mirror of `action_scope` over numpy columns; `in_departments(names)` gives
+    the bool array of tickets in those departments."""
+    import numpy as np
+
+    n = len(employee_id)
+    out = np.zeros(n, dtype=bool)
+    if role_allows(actor, action):
+        assert actor is not None
+        own = in_departments(frozenset({actor.department})) if actor.department else np.zeros(n, dtype=bool)
+        out |= ticket_visibility_mask(actor, own, assigned_to_id, employee_id)
+    departments = grants.departments(action) if is_active_account(actor) else frozenset()
+    if departments:
+        out |= in_departments(departments)
+    return out
 
 
 def ticket_visibility_mask(actor: Employee | None, own_department: Any, assigned_to_id: Any, employee_id: Any) -> Any:

@@ -152,6 +152,17 @@ class ReportFilters:
         """Hashable identity (the portal's cache key)."""
         return tuple(getattr(self, f.name) for f in fields(self))
 
+    def as_query(self) -> dict[str, str]:
+        """The dashboard link's query parameters for these filters (`/dashboard?start=...`):
+        the weekly summary e-mail links with them, and the page reads them back."""
+        out = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        for name in ("department", "category", "priority"):
+            if getattr(self, name) is not None:
+                out[name] = str(getattr(self, name))
+        if self.coordinator_id is not None:
+            out["coordinator"] = str(self.coordinator_id)
+        return out
+
     @classmethod
     def last_days(cls, days: int, today: dt.date | None = None, **dims: Any) -> ReportFilters:
         today = today or dt.datetime.now(_tz()).date()
@@ -255,9 +266,12 @@ def period_of(filters: ReportFilters) -> Period:
     )
 
 
-def scope(actor: Employee, filters: ReportFilters) -> list[ColumnElement[bool]]:
-    """Visibility AND the dimension filters (the date range is applied per cohort)."""
-    conds: list[ColumnElement[bool]] = [policy.ticket_visibility(actor)]
+def scope(
+    actor: Employee, filters: ReportFilters, grants: policy.Grants = policy.NO_GRANTS
+) -> list[ColumnElement[bool]]:
+    """Who may see what (`policy.action_scope` of VIEW_REPORTS: the role's visibility plus the
+    departments the actor heads) AND the dimension filters (the date range is per cohort)."""
+    conds: list[ColumnElement[bool]] = [policy.action_scope(actor, Action.VIEW_REPORTS, grants)]
     if filters.department is not None:
         conds.append(Ticket.department == filters.department)
     if filters.category is not None:
@@ -269,11 +283,21 @@ def scope(actor: Employee, filters: ReportFilters) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _checked(session: Session, actor: Employee, filters: ReportFilters) -> list[ColumnElement[bool]]:
-    policy.require(actor, Action.VIEW_REPORTS)
+@dataclass(frozen=True)
+class _Scope:
+    """One report request's scope, as SQL conditions and as their numpy mirror."""
+
+    conds: list[ColumnElement[bool]]
+    mask: RowMask
+
+
+def _checked(session: Session, actor: Employee, filters: ReportFilters) -> _Scope:
+    """Check the policy (role or a grant read now) and the filters; the scope they give."""
+    grants = policy.grants_of(session, actor)
+    policy.require(actor, Action.VIEW_REPORTS, grants)
     validate_filters(session, filters)
     report_rows.tune(session)
-    return scope(actor, filters)
+    return _Scope(scope(actor, filters, grants), _row_mask(actor, filters, grants))
 
 
 # --- Shared SQL expressions ---------------------------------------------------------------
@@ -340,12 +364,18 @@ PACKED_DIMENSIONS: dict[str, str] = {dim: column.key for dim, column in DIMENSIO
 RowMask = Callable[[report_rows.Rows], np.ndarray]
 
 
-def _row_mask(actor: Employee, filters: ReportFilters) -> RowMask:
-    """Numpy mirror of `scope(actor, filters)` over packed rows (tests compare it to the SQL)."""
+def _row_mask(actor: Employee, filters: ReportFilters, grants: policy.Grants = policy.NO_GRANTS) -> RowMask:
+    """Numpy mirror of `scope(actor, filters, grants)` over packed rows (tests compare it to the SQL)."""
 
     def mask(rows: report_rows.Rows) -> np.ndarray:
-        own = _department_mask(actor.department)(rows)
-        m = policy.ticket_visibility_mask(actor, own, rows["assigned_to_id"], rows["employee_id"])
+        m = policy.action_scope_mask(
+            actor,
+            Action.VIEW_REPORTS,
+            grants,
+            lambda names: _in_departments(rows, names),
+            rows["assigned_to_id"],
+            rows["employee_id"],
+        )
         if filters.department is not None:
             m &= _department_mask(filters.department)(rows)
         if filters.category is not None:
@@ -362,6 +392,11 @@ def _row_mask(actor: Employee, filters: ReportFilters) -> RowMask:
 def _id_of(names: dict[int, str], name: str) -> int:
     """The row id of a department/category name (-2, matching no ticket, when unknown)."""
     return next((i for i, n in names.items() if n == name), -2)
+
+
+def _in_departments(rows: report_rows.Rows, names: frozenset[str]) -> np.ndarray:
+    ids = [i for i, n in rows.departments.items() if n in names]
+    return np.isin(rows["department"], ids)
 
 
 def _department_mask(department: str) -> RowMask:
@@ -586,9 +621,9 @@ def _kpis_only(rows: report_rows.Rows, mask: RowMask, p: Period, now: dt.datetim
 
 def kpis(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None) -> list[Kpi]:
     """The KPI tiles, each with its previous-period value (see the module docstring)."""
-    _checked(session, actor, filters)
+    sc = _checked(session, actor, filters)
     p, now = period_of(filters), _now(now)
-    return _to_kpis(_kpis_only(_load(session, p, now), _row_mask(actor, filters), p, now))
+    return _to_kpis(_kpis_only(_load(session, p, now), sc.mask, p, now))
 
 
 def department_kpi_figures(
@@ -605,8 +640,8 @@ def department_kpi_figures(
 
 
 def _figures_for(session: Session, actor: Employee, filters: ReportFilters, now: dt.datetime | None) -> _Figures:
-    _checked(session, actor, filters)
-    return _start_figures(session, _row_mask(actor, filters), period_of(filters), _now(now))()
+    sc = _checked(session, actor, filters)
+    return _start_figures(session, sc.mask, period_of(filters), _now(now))()
 
 
 # --- Cohort frames: one row per (kind, key) as the page's tables expect -------------------
@@ -854,8 +889,7 @@ def _backlog(session: Session, conds: list[ColumnElement[bool]], now: dt.datetim
 
 def backlog(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None):
     """Open tickets now by age bucket x status (every cell, zeros included)."""
-    conds = _checked(session, actor, filters)
-    return _backlog(session, conds, _now(now))
+    return _backlog(session, _checked(session, actor, filters).conds, _now(now))
 
 
 def _due_threshold(session: Session, now: dt.datetime) -> dt.datetime:
@@ -938,19 +972,18 @@ def _due_soon(session: Session, conds: list[ColumnElement[bool]], now: dt.dateti
 
 def due_soon(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None):
     """Open tickets breached or due within 4 business hours (earliest first; at most 500)."""
-    conds = _checked(session, actor, filters)
-    return _due_soon(session, conds, _now(now))
+    return _due_soon(session, _checked(session, actor, filters).conds, _now(now))
 
 
 def dashboard(
     session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None
 ) -> Dashboard:
     """All of the page's data: one read of the packed rows, then the backlog and due-soon queries."""
-    conds = _checked(session, actor, filters)
+    sc = _checked(session, actor, filters)
     now = _now(now)
     p = period_of(filters)
-    wait = _start_figures(session, _row_mask(actor, filters), p, now)
-    backlog, due = _backlog(session, conds, now), _due_soon(session, conds, now)  # while numpy works
+    wait = _start_figures(session, sc.mask, p, now)
+    backlog, due = _backlog(session, sc.conds, now), _due_soon(session, sc.conds, now)  # while numpy works
     f = wait()
     dist, hist = _distribution(f.resolved)
     return Dashboard(
@@ -1047,7 +1080,7 @@ def drilldown(
     """The tickets behind one bar or cell (newest first, at most 500; `total` counts all)."""
     if dimension not in DRILL_DIMENSIONS:
         raise ValidationError({"dimension": "must be one of " + ", ".join(DRILL_DIMENSIONS)})
-    conds = _checked(session, actor, filters)
+    conds = _checked(session, actor, filters).conds
     now = _now(now)
     cond = _drill_condition(dimension, value, period_of(filters), now)
     total = session.scalar(select(func.count()).select_from(Ticket).where(*conds, cond)) or 0
@@ -1101,14 +1134,19 @@ class FilterOptions:
     categories: list[str]
     priorities: list[str]
     coordinators: list[tuple[int, str]]  # (id, name) of staff who can be assigned tickets
+    #: True when the actor reports only on the departments it heads (`departments` lists them).
+    heads_only: bool = False
 
 
 def filter_options(session: Session, actor: Employee) -> FilterOptions:
-    """What the filter boxes offer (visibility still limits what any choice can show)."""
+    """What the filter boxes offer (visibility still limits what any choice can show): a
+    department head whose role gives no reports is offered only the departments it heads."""
     from .models import Department
     from .vocab import AccountStatus, Role
 
-    policy.require(actor, Action.VIEW_REPORTS)
+    grants = policy.grants_of(session, actor)
+    policy.require(actor, Action.VIEW_REPORTS, grants)
+    heads_only = not policy.role_allows(actor, Action.VIEW_REPORTS)
     staff = session.execute(
         select(Employee.id, Employee.first_name, Employee.last_name)
         .where(
@@ -1118,8 +1156,11 @@ def filter_options(session: Session, actor: Employee) -> FilterOptions:
         .order_by(Employee.first_name, Employee.last_name, Employee.id)
     ).all()
     return FilterOptions(
-        departments=list(session.scalars(select(Department.name).order_by(Department.name))),
+        departments=sorted(grants.departments(Action.VIEW_REPORTS))
+        if heads_only
+        else list(session.scalars(select(Department.name).order_by(Department.name))),
         categories=list(session.scalars(select(TicketCategory.name).order_by(TicketCategory.name))),
         priorities=[p.value for p in Priority],
         coordinators=[(r.id, f"{r.first_name} {r.last_name}") for r in staff],
+        heads_only=heads_only,
     )

@@ -12,7 +12,9 @@ builds the department scope itself instead of going through `policy.ticket_visib
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,9 +32,16 @@ def last_week(now: dt.datetime) -> ReportFilters:
     return ReportFilters(start=monday - dt.timedelta(days=7), end=monday - dt.timedelta(days=1))
 
 
+def dashboard_link(department: str, filters: ReportFilters) -> str:
+    """The SLA dashboard with this summary's week and department already chosen."""
+    query = replace(filters, department=department).as_query()
+    return f"{get_settings().base_url}/dashboard?{urlencode(query)}"
+
+
 def summary_text(department: str, filters: ReportFilters, figures: dict[str, Any]) -> str:
     """The plain-text summary of one department's week (previous week in brackets), from its
-    KPI figures (`reporting.department_kpi_figures`)."""
+    KPI figures (`reporting.department_kpi_figures`), ending with a link to the dashboard on the
+same week and department (the head of the department may open it: `policy.GRANTS`)."""
     lines = [
         f"Weekly SLA summary for {department}: {filters.start:%a %d %b %Y} to {filters.end:%a %d %b %Y}",
         "(the week before in brackets)",
@@ -46,7 +55,7 @@ def summary_text(department: str, filters: ReportFilters, figures: dict[str, Any
     lines += [
         "",
         "Times are on the SLA clock (business hours unless a target says calendar time).",
-        f"Dashboard: {get_settings().base_url}/dashboard",
+        f"Dashboard: {dashboard_link(department, filters)}",
     ]
     return "\n".join(lines)
 

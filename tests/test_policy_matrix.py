@@ -46,6 +46,7 @@ use the assistant                        x x x
 work the ticket queue                    - x x
 manage shared canned responses           - - x
 rate a resolved ticket                   x x x
+see a ticket's summary                   x x x
 """
 
 ROLES = (Role.EMPLOYEE, Role.COORDINATOR, Role.ADMIN)
@@ -248,6 +249,7 @@ def _probe(action: Action):
         queue,
         ratings,
         reporting,
+        ticket_summary,
         tickets,
     )
     from tests.ticket_helpers import IT_DATA, PNG
@@ -289,6 +291,7 @@ def _probe(action: Action):
         Action.USE_QUEUE: lambda s, a, w: queue.filter_choices(s, a),
         Action.MANAGE_SHARED_CANNED: lambda s, a, w: canned.create_canned(s, a, "Greeting", "Hello!", shared=True),
         Action.RATE_TICKET: lambda s, a, w: ratings.rate_ticket(s, a, w["own"], 5),
+        Action.VIEW_TICKET_SUMMARY: lambda s, a, w: ticket_summary.get_summary(s, a, w["own"]),
     }
     return probes[action]
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from smartsupport_core import report_rows, reporting
+from smartsupport_core import policy, report_rows, reporting
 from smartsupport_core.models import Employee, ReportDay, ReportDirty, Ticket, TicketRating
 from smartsupport_core.reporting import ReportFilters
 from smartsupport_core.vocab import Priority, Role, TicketStatus
@@ -148,9 +148,12 @@ def test_row_mask_selects_what_scope_selects(session: Session) -> None:
     ]
     rows = report_rows.load(session, dt.date(1, 1, 1), dt.datetime(1, 1, 1, tzinfo=UTC))
     assert len(rows) == session.scalar(select(func.count()).select_from(Ticket))
+    heads = [policy.Grants({policy.Grant.DEPARTMENT_HEAD: frozenset(d)}) for d in ({"Finance"}, {"Finance", "Sales"})]
     for actor, filters in cases:
-        expected = set(session.scalars(select(Ticket.id).where(*reporting.scope(actor, filters))))
-        assert set(rows["id"][reporting._row_mask(actor, filters)(rows)]) == expected, (actor.role, filters)
+        for grants in (policy.NO_GRANTS, *heads):  # a department head of any role (issue 15)
+            expected = set(session.scalars(select(Ticket.id).where(*reporting.scope(actor, filters, grants))))
+            got = set(rows["id"][reporting._row_mask(actor, filters, grants)(rows)])
+            assert got == expected, (actor.role, filters, grants)
 
 
 def test_packed_days_follow_writes(session: Session) -> None:
