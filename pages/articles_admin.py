@@ -1,7 +1,9 @@
 """Help articles: write, edit, publish, archive and delete (admins and coordinators).
 
-The core checks `Action.MANAGE_ARTICLES` on every call and validates every field; this page
-shows each field's message next to the form and changes nothing on bad input.
+The core checks `Action.MANAGE_ARTICLES` on every call, lists and opens only articles the
+user may read (`knowledge.manageable_condition`) and validates every field; this page shows
+each field's message next to the form and changes nothing on bad input. The visibility choices
+are the core's `settable_visibilities` (never above the user's role).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from portal import state
 from smartsupport_core import knowledge
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.policy import Action, allowed
-from smartsupport_core.vocab import ArticleVisibility
 
 user = state.current_user()
 if user is None or not allowed(user, Action.MANAGE_ARTICLES):
@@ -60,7 +61,7 @@ if st.session_state.get("article_choice") not in (NEW, *labels):
 choice = st.selectbox("Article", [NEW, *labels], key="article_choice")
 article = None if choice == NEW else next(a for a in articles if a.id == labels[choice])
 errors: dict[str, str] = st.session_state.pop("article_errors", {})
-visibilities = [v.value for v in ArticleVisibility]
+visibilities = knowledge.settable_visibilities(user)
 
 with st.form("article_form", enter_to_submit=False):
     title = st.text_input("Title", value=article.title if article else "", max_chars=knowledge.TITLE_MAX)
@@ -74,7 +75,7 @@ with st.form("article_form", enter_to_submit=False):
     visibility = st.selectbox(
         "Visible to (lowest role)",
         visibilities,
-        index=visibilities.index(article.visibility) if article else 0,
+        index=visibilities.index(article.visibility) if article and article.visibility in visibilities else 0,
     )
     if "visibility" in errors:
         st.error(errors["visibility"])
@@ -105,6 +106,21 @@ if saved:
             st.session_state["article_errors"] = {"__all__": str(exc)}
     st.rerun()
 
+def run(flash: str, fn, *args) -> None:
+    """One core call as the user, committed, then reload with `flash` (or the core's message)."""
+    with state.session() as s:
+        try:
+            fn(s, user, *args)
+            s.commit()
+        except DomainError as exc:
+            s.rollback()
+            st.session_state.pop("article_choice_next", None)
+            st.error(str(exc))
+            return
+    st.session_state["article_flash"] = flash
+    st.rerun()
+
+
 if "__all__" in errors:
     st.error(errors["__all__"])
 
@@ -114,16 +130,9 @@ if article is not None:
     c1, c2 = st.columns(2)
     archive_label = "Restore" if article.is_archived else "Archive"
     if c1.button(archive_label, key="article_archive"):
-        with state.session() as s:
-            knowledge.set_archived(s, user, article.id, not article.is_archived)
-            s.commit()
-        st.session_state["article_flash"] = "Article restored." if article.is_archived else "Article archived."
-        st.rerun()
+        flash = "Article restored." if article.is_archived else "Article archived."
+        run(flash, knowledge.set_archived, article.id, not article.is_archived)
     confirm = c2.checkbox("I really want to delete this article", key="article_delete_confirm")
     if c2.button("Delete", disabled=not confirm, key="article_delete"):
-        with state.session() as s:
-            knowledge.delete_article(s, user, article.id)
-            s.commit()
-        st.session_state["article_flash"] = "Article deleted."
         st.session_state["article_choice_next"] = NEW
-        st.rerun()
+        run("Article deleted.", knowledge.delete_article, article.id)

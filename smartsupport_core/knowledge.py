@@ -4,6 +4,13 @@ Admins and coordinators write articles (`Action.MANAGE_ARTICLES`); every signed-
 reads the published, non-archived ones whose visibility is at or below their role. The
 reader rule is one SQL condition (`readable_condition`) used by the help centre *and* the
 assistant's retrieval, so the chat can never quote an article its user could not open.
+
+Managing an article requires being allowed to read it: the same visibility rule
+(`readable_visibilities`) limits what the writers' page lists, opens, updates, publishes,
+archives and deletes (`manageable_condition`; drafts and archived articles included, since
+those are what writers work on), and nobody sets an article's visibility above their own
+role. Otherwise a coordinator could open, downgrade to Employee or delete an article meant for
+administrators only.
 Search uses the full-text GIN index `idx_article_search` through `ARTICLE_TSVECTOR`.
 """
 
@@ -47,6 +54,10 @@ def readable_visibilities(actor: Employee | None) -> list[str]:
     return [v for v, r in VISIBILITY_RANK.items() if r <= rank]
 
 
+def _visibility_rule(actor: Employee | None) -> ColumnElement[bool]:
+    return HelpArticle.visibility.in_(readable_visibilities(actor))
+
+
 def readable_condition(actor: Employee | None) -> ColumnElement[bool]:
     """SQL condition selecting exactly the articles `actor` may read."""
     if not allowed(actor, Action.READ_ARTICLES):
@@ -54,8 +65,30 @@ def readable_condition(actor: Employee | None) -> ColumnElement[bool]:
     return and_(
         HelpArticle.is_published.is_(True),
         HelpArticle.is_archived.is_(False),
-        HelpArticle.visibility.in_(readable_visibilities(actor)),
+        _visibility_rule(actor),
     )
+
+
+def manageable_condition(actor: Employee | None) -> ColumnElement[bool]:
+    """SQL condition selecting the articles `actor` may manage: a writer's articles of any
+    state whose visibility they may read (never one above their role)."""
+    if not allowed(actor, Action.MANAGE_ARTICLES):
+        return false()
+    return _visibility_rule(actor)
+
+
+def settable_visibilities(actor: Employee | None) -> list[str]:
+    """The visibility values `actor` may give an article (up to their own role)."""
+    return readable_visibilities(actor) if allowed(actor, Action.MANAGE_ARTICLES) else []
+
+
+def _check_visibility(actor: Employee, values: dict[str, Any]) -> None:
+    """Refuse a visibility above the actor's own role (after `_clean` checked the vocabulary)."""
+    if "visibility" in values and values["visibility"] not in settable_visibilities(actor):
+        highest = settable_visibilities(actor)[-1]
+        raise ValidationError(
+            {"visibility": f"Visible to: you can choose up to {highest} (your role), not {values['visibility']}."}
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,6 +142,7 @@ def create_article(session: Session, actor: Employee, data: dict[str, Any]) -> H
     """Write a new article (a draft unless `is_published`)."""
     require(actor, Action.MANAGE_ARTICLES)
     values = _clean(data, partial=False)
+    _check_visibility(actor, values)
     article = HelpArticle(**values, created_by_id=actor.id)
     session.add(article)
     session.flush()
@@ -117,8 +151,10 @@ def create_article(session: Session, actor: Employee, data: dict[str, Any]) -> H
 
 
 def _managed(session: Session, actor: Employee, article_id: int, *, for_update: bool = True) -> HelpArticle:
+    """The article if `actor` may manage it; NotFound otherwise (an article above their role
+    does not exist for them, as for a reader)."""
     require(actor, Action.MANAGE_ARTICLES)
-    stmt = select(HelpArticle).where(HelpArticle.id == article_id)
+    stmt = select(HelpArticle).where(HelpArticle.id == article_id, manageable_condition(actor))
     if for_update:
         stmt = stmt.with_for_update()
     article = session.scalars(stmt).one_or_none()
@@ -131,6 +167,7 @@ def update_article(session: Session, actor: Employee, article_id: int, data: dic
     """Change some fields; only the fields that really change are audited."""
     article = _managed(session, actor, article_id)
     values = _clean(data, partial=True)
+    _check_visibility(actor, values)
     old, new = audit.changes(article, list(FIELDS), values)
     if not new:
         return article
@@ -165,9 +202,13 @@ def delete_article(session: Session, actor: Employee, article_id: int) -> None:
 
 
 def list_all_articles(session: Session, actor: Employee, *, include_archived: bool = True) -> list[HelpArticle]:
-    """Every article, drafts included, for the writers' page."""
+    """Every article the actor may manage, drafts included, for the writers' page."""
     require(actor, Action.MANAGE_ARTICLES)
-    stmt = select(HelpArticle).order_by(HelpArticle.category.nulls_last(), HelpArticle.title)
+    stmt = (
+        select(HelpArticle)
+        .where(manageable_condition(actor))
+        .order_by(HelpArticle.category.nulls_last(), HelpArticle.title)
+    )
     if not include_archived:
         stmt = stmt.where(HelpArticle.is_archived.is_(False))
     return list(session.scalars(stmt))
