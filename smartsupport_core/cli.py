@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import migrate
+from . import migrate, settings
 from .db import get_engine
 from .errors import DomainError
 
@@ -70,14 +70,21 @@ def db_current() -> None:
 
 
 @main.command()
-@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=settings.DEFAULT_PORT, show_default=True)
 @click.option("--demo", is_flag=True, help="Load demo data first if the database is empty.")
 @click.option("--address", default="127.0.0.1", show_default=True)
 def run(port: int, demo: bool, address: str) -> None:
-    """Migrate to head, then serve the portal."""
+    """Migrate to head, then serve the portal.
+
+    Without SMARTSUPPORT_BASE_URL, e-mail links follow the port: the portal process (the only
+    writer `run` starts) gets SMARTSUPPORT_BASE_URL=http://localhost:<port> in its
+    environment. A separately started worker writes links too (auto-close, weekly summary)
+    and needs the same setting."""
     engine = get_engine()
     migrate.upgrade(engine)
     env = dict(os.environ)
+    if not env.get(settings.BASE_URL_ENV):
+        env[settings.BASE_URL_ENV] = settings.portal_base_url(port)
     if demo:
         from .demo import database_is_empty, load_demo
 
@@ -167,6 +174,11 @@ def worker(once: bool, batch_size: int, poll_interval: float) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     click.echo(f"worker: started (pid {os.getpid()}{', once' if once else ''})")
+    if not os.environ.get(settings.BASE_URL_ENV):
+        click.echo(
+            f"worker: {settings.BASE_URL_ENV} is not set; links in e-mails the worker writes (auto-close,"
+            f" weekly summary) point at {settings.get_settings().base_url}"
+        )
     stats = w.run(once=once)
     click.echo(f"worker: stopped ({stats.summary()})")
 

@@ -66,6 +66,16 @@ class Settings:
         return path.read_text().strip()
 
 
+BASE_URL_ENV = "SMARTSUPPORT_BASE_URL"
+DEFAULT_PORT = 8501  # `smartsupport run`'s default port
+
+
+def portal_base_url(port: int) -> str:
+    """The base URL e-mail links use when `SMARTSUPPORT_BASE_URL` is unset and the portal was
+    started on `port` (`smartsupport run --port N`): the portal as seen on this machine."""
+    return f"http://localhost:{port}"
+
+
 def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
     """Settings from the environment, with `overrides` (e.g. Streamlit secrets) on top."""
     env: dict[str, str] = {k: v for k, v in os.environ.items() if k.startswith(("SMARTSUPPORT_", "OPENAI_"))}
@@ -82,7 +92,7 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         database_url=get("DATABASE_URL"),
         data_dir=Path(get("DATA_DIR", ".smartsupport")).expanduser().resolve(),
         secret_key_value=get("SECRET_KEY"),
-        base_url=(get("BASE_URL", "http://localhost:8501") or "").rstrip("/"),
+        base_url=(get("BASE_URL", portal_base_url(DEFAULT_PORT)) or "").rstrip("/"),
         timezone=get("TIMEZONE", "UTC") or "UTC",
         currency=get("CURRENCY", "PHP") or "PHP",
         smtp_host=get("SMTP_HOST"),
