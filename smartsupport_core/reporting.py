@@ -22,7 +22,9 @@ operations: one histogram per grouping for counts, and exact `percentile_cont` b
 still equals a direct SQL check on the same rows: `tests/test_reporting.py` and
 `tests/test_report_rows.py` compare counts and percentiles with SQL/`percentile_cont`;
 `_row_mask` mirrors `scope` (tested against it); `_open_and_breached` mirrors `open_at` /
-`breached_at`, which the drill-down still runs in SQL.
+`breached_at`, which the drill-down still runs in SQL, and which at "now" are the shared
+definitions of `ticket_states` (`tests/test_report_states.py`: a property test on generated
+tickets compares the numpy mirror, the SQL and `ticket_states`).
 
 Periods. `ReportFilters.start`/`end` are local dates (settings time zone), `end` inclusive:
 the period is [start 00:00, end+1 00:00). The *previous period* is the same number of days
@@ -48,7 +50,8 @@ period; `change` = current - previous):
 * breached_open: tickets open at the period end whose response is overdue (no first response
   by then and `sla_response_due_at` passed) or whose resolution is overdue
   (`sla_resolution_due_at` passed before the period end - or before `on_hold_since` for a
-  ticket On Hold, since the clock is paused).
+  ticket On Hold, since the clock is paused). For a period ending today this is exactly
+  `ticket_states.breached(now)`, the queue's and Home's "breached" (`breached_at`).
 * reopen_rate: % of tickets resolved in the period that were reopened (`reopen_count` > 0).
 * satisfaction: average rating (1-5) of ratings given (`core_ticketrating.created_at`) in the
   period, on tickets in scope.
@@ -85,7 +88,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
-from . import policy, report_rows
+from . import policy, report_rows, ticket_states
 from .errors import ValidationError
 from .models import Employee, Ticket, TicketCategory
 from .policy import Action
@@ -104,7 +107,7 @@ AGE_LABELS = ("< 1 day", "1-3 days", "3-7 days", "7-14 days", "14-30 days", "30+
 #: Resolution-time histogram: upper bounds in hours on the SLA clock, and labels.
 RESOLUTION_BOUNDS_HOURS = (1, 2, 4, 8, 16, 24, 40, 80)
 RESOLUTION_LABELS = ("< 1 h", "1-2 h", "2-4 h", "4-8 h", "8-16 h", "16-24 h", "24-40 h", "40-80 h", "80+ h")
-DUE_SOON_BUSINESS_MINUTES = 4 * 60
+DUE_SOON_BUSINESS_MINUTES = ticket_states.DUE_SOON_BUSINESS_MINUTES
 DRILL_LIMIT = 500
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 UNASSIGNED = "unassigned"
@@ -304,13 +307,21 @@ def _checked(session: Session, actor: Employee, filters: ReportFilters) -> _Scop
 
 
 def open_at(when: dt.datetime) -> ColumnElement[bool]:
+    """Open at `when`: submitted before it and either in an open status now or resolved/closed
+    after it. At `when` = now this is `ticket_states.is_open()` (one definition with Home and
+    the queue; `tests/test_report_states.py` checks it on generated tickets)."""
     return and_(
         Ticket.submit_date < when,
-        or_(Ticket.status.in_(_OPEN), Ticket.resolved_at >= when, Ticket.time_closed >= when),
+        or_(ticket_states.is_open(), Ticket.resolved_at >= when, Ticket.time_closed >= when),
     )
 
 
 def breached_at(when: dt.datetime) -> ColumnElement[bool]:
+    """Open at `when` with a running clock run out by then: no first response by `when` and
+    the response due time passed, or the resolution due time passed before `when` (before
+    `on_hold_since` for a ticket On Hold: that clock is paused). At `when` = now this is
+    `ticket_states.breached(now)`: a late first response already given is not breached now,
+    and a reopened ticket (its first `resolved_at` is kept) is judged by its due time alone."""
     paused_at = func.least(literal(when), func.coalesce(Ticket.on_hold_since, literal(when)))
     return and_(
         open_at(when),
@@ -319,10 +330,7 @@ def breached_at(when: dt.datetime) -> ColumnElement[bool]:
                 Ticket.sla_response_due_at < when,
                 or_(Ticket.first_response_at.is_(None), Ticket.first_response_at > when),
             ),
-            and_(
-                or_(Ticket.resolved_at.is_(None), Ticket.resolved_at >= when),
-                Ticket.sla_resolution_due_at < paused_at,
-            ),
+            Ticket.sla_resolution_due_at < paused_at,
         ),
     )
 
@@ -524,10 +532,10 @@ def _open_and_breached(rows: report_rows.Rows, visible: np.ndarray, when: dt.dat
     is_open = visible & (sub != null) & (sub < w) & (still_open | ended_after)
     ix = np.flatnonzero(is_open)
     first, resp_due = rows["first_response_at"][ix], rows["sla_response_due_at"][ix]
-    res, res_due, hold = rows["resolved_at"][ix], rows["sla_resolution_due_at"][ix], rows["on_hold_since"][ix]
+    res_due, hold = rows["sla_resolution_due_at"][ix], rows["on_hold_since"][ix]
     response = (resp_due != null) & (resp_due < w) & ((first == null) | (first > w))
     paused_at = np.where(hold == null, w, np.minimum(hold, w))
-    resolution = ((res == null) | (res >= w)) & (res_due != null) & (res_due < paused_at)
+    resolution = (res_due != null) & (res_due < paused_at)
     return len(ix), int(np.count_nonzero(response | resolution))
 
 
@@ -857,7 +865,7 @@ def _backlog(session: Session, conds: list[ColumnElement[bool]], now: dt.datetim
     bucket = _age_bucket(now)
     inner = (
         select(Ticket.status, bucket.label("bucket"))
-        .where(*conds, Ticket.status.in_(_OPEN), Ticket.submit_date < now)
+        .where(*conds, ticket_states.is_open(), Ticket.submit_date < now)
         .subquery("o")
     )
     grouped = (
@@ -890,12 +898,6 @@ def _backlog(session: Session, conds: list[ColumnElement[bool]], now: dt.datetim
 def backlog(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None):
     """Open tickets now by age bucket x status (every cell, zeros included)."""
     return _backlog(session, _checked(session, actor, filters).conds, _now(now))
-
-
-def _due_threshold(session: Session, now: dt.datetime) -> dt.datetime:
-    from . import sla
-
-    return sla.add_business_minutes(sla.load_calendar(session), now, DUE_SOON_BUSINESS_MINUTES)
 
 
 def _ticket_columns() -> tuple[list[Any], Any]:
@@ -949,22 +951,25 @@ def _ticket_frame(rows: list[Any], extra: tuple[str, ...] = ()) -> pd.DataFrame:
 
 
 def _due_soon(session: Session, conds: list[ColumnElement[bool]], now: dt.datetime) -> pd.DataFrame:
-    threshold = _due_threshold(session, now)
-    resp_due = and_(Ticket.first_response_at.is_(None), Ticket.sla_response_due_at <= threshold)
-    res_limit = func.coalesce(Ticket.on_hold_since, literal(threshold))
-    res_due = and_(Ticket.resolved_at.is_(None), Ticket.sla_resolution_due_at <= res_limit)
-    next_due = func.least(case((resp_due, Ticket.sla_response_due_at)), case((res_due, Ticket.sla_resolution_due_at)))
+    """`ticket_states.urgent`: breached now or a running clock due within 4 business hours -
+    the queue's "urgent" view, so the two lists are the same tickets."""
+    until = ticket_states.due_soon_until(session, now)
+    next_due = ticket_states.next_due()
     columns, assignee = _ticket_columns()
-    breached = next_due < now
     clock = case(
-        (and_(resp_due, or_(~res_due, Ticket.sla_response_due_at <= Ticket.sla_resolution_due_at)), "response"),
+        (and_(ticket_states.awaiting_response(), Ticket.sla_response_due_at == next_due), "response"),
         else_="resolution",
     )
     rows = session.execute(
-        select(*columns, next_due.label("due_at"), breached.label("breached"), clock.label("clock"))
+        select(
+            *columns,
+            next_due.label("due_at"),
+            func.coalesce(ticket_states.breached(now), False).label("breached"),
+            clock.label("clock"),
+        )
         .outerjoin(assignee, assignee.id == Ticket.assigned_to_id)
-        .where(*conds, Ticket.status.in_(_OPEN), or_(resp_due, res_due))
-        .order_by(next_due, Ticket.id)
+        .where(*conds, ticket_states.urgent(now, until))
+        .order_by(next_due.nulls_first(), Ticket.id)
         .limit(DRILL_LIMIT)
     ).all()
     return _ticket_frame(rows, ("due_at", "breached", "clock"))

@@ -220,7 +220,9 @@ def test_kpis_for_admin(session: Session, world: World) -> None:
         "resolution_p90": (606, 480),  # 480 + 0.7 * 180
         "response_compliance": (50, 50),  # T1 T2 T3 of T1 T2 T3 T4 T5 T6 (T9 rejected, unanswered) / T8 of T7 T8
         "resolution_compliance": (75, 100),
-        "breached_open": (2, 0),  # T5 (response), T8 (resolution) at the period end
+        # T5 (response), T8 (resolution), T4 (reopened, its resolution due time passed: the
+        # queue's and Home's "breached", ticket_states) at the period end
+        "breached_open": (3, 0),
         "reopen_rate": (25, 0),  # T4
         "satisfaction": (3.5, 4.0),  # (5 + 2) / 2 ; 4
     }
@@ -346,9 +348,10 @@ def test_heatmap_distribution_backlog(session: Session, world: World) -> None:
 def test_due_soon_list(session: Session, world: World) -> None:
     due = reporting.due_soon(session, world.admin, PERIOD, now=NOW)
     t = world.t
-    assert list(due["id"]) == [t[8].id, t[5].id, t[6].id, t[10].id, t[12].id]
-    assert list(due["breached"]) == [True, True, True, False, False]
-    assert list(due["clock"]) == ["resolution", "response", "response", "response", "resolution"]
+    # the queue's "urgent" (ticket_states): T4, reopened past its resolution due time, too
+    assert list(due["id"]) == [t[8].id, t[4].id, t[5].id, t[6].id, t[10].id, t[12].id]
+    assert list(due["breached"]) == [True, True, True, True, False, False]
+    assert list(due["clock"]) == ["resolution", "resolution", "response", "response", "response", "resolution"]
     assert due["link"].iloc[0] == f"/ticket?id={t[8].id}"
 
 
@@ -367,7 +370,7 @@ def test_drilldown_matches_bars(session: Session, world: World) -> None:
     assert ids("coordinator", reporting.UNASSIGNED) == {t[3].id, t[5].id, t[6].id, t[9].id}
     assert ids("resolution", "High|3") == {t[1].id}
     assert ids("backlog", "Open|0") == {t[10].id}
-    assert ids("breached", "") == {t[5].id, t[8].id}
+    assert ids("breached", "") == {t[4].id, t[5].id, t[8].id}
     assert ids("department", "Finance") == {t[4].id}
 
 
