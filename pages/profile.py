@@ -21,9 +21,10 @@ if flash:
 
 left, right = st.columns([1, 3])
 with left:
-    path = accounts.avatar_path(user)
-    if path is not None:
-        st.image(str(path), width=120)
+    with state.session() as s:
+        picture = accounts.avatar_content(s, user)
+    if picture is not None:
+        st.image(picture, width=120)
     else:
         st.markdown(f"### {md_escape((user.first_name[:1] + user.last_name[:1]).upper())}")
 with right:

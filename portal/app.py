@@ -8,18 +8,12 @@ auto-discovery stays off. A database that cannot be reached shows a plain messag
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `streamlit run portal/app.py` from anywhere
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-
-from portal import auth, state  # noqa: E402
-from portal.nav import sections_for as nav_sections  # noqa: E402
-from smartsupport_core.audit import set_request_info  # noqa: E402
+from portal import auth, state
+from portal.nav import page_file
+from portal.nav import sections_for as nav_sections
+from smartsupport_core.audit import set_request_info
 
 st.set_page_config(page_title="SmartSupport", page_icon=":material/support_agent:", layout="wide")
 
@@ -40,7 +34,7 @@ def main() -> None:
     sections = {
         name: [
             st.Page(
-                str(ROOT / "pages" / spec.file),
+                page_file(spec.file),
                 title=spec.title,
                 icon=spec.icon,
                 url_path=spec.url_path,

@@ -192,13 +192,14 @@ def sign_out(user: Employee) -> None:
 
 def sidebar(user: Employee) -> None:
     """Who is signed in, their avatar, and the sign-out button."""
-    from smartsupport_core.accounts import avatar_path
+    from smartsupport_core.accounts import avatar_content
 
     with st.sidebar:
         cols = st.columns([1, 3], vertical_alignment="center")
-        path = avatar_path(user)
-        if path is not None:
-            cols[0].image(str(path), width=48)
+        with state.session() as s:
+            picture = avatar_content(s, user)
+        if picture is not None:
+            cols[0].image(picture, width=48)
         else:
             initials = (user.first_name[:1] + user.last_name[:1]).upper()
             cols[0].markdown(f"**{initials}**")

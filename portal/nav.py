@@ -7,12 +7,12 @@ policy is the access control of the portal's navigation (the core checks again a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from smartsupport_core.models import Employee
 from smartsupport_core.policy import NO_GRANTS, Action, Grants, allowed
+from smartsupport_core.resources import pages_dir
 
-PAGES_PATH = Path(__file__).resolve().parent.parent / "pages"
+PAGES_PATH = pages_dir()
 
 
 def page_file(file: str) -> str:

@@ -19,14 +19,13 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, file_cleanup, notifications
+from . import audit, file_store, notifications
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .login import (
     authenticate,
@@ -526,7 +525,6 @@ IMAGE_MAX_BYTES = 2 * 1024 * 1024
 IMAGE_KINDS: dict[str, bytes] = {"png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff"}
 IMAGE_TYPE_MESSAGE = "Profile image must be a PNG or JPEG image"
 IMAGE_SIZE_MESSAGE = "Profile image cannot exceed 2 MB"
-AVATAR_DIR = "avatars"
 
 
 def image_kind(content: bytes) -> str | None:
@@ -548,15 +546,14 @@ def image_kind(content: bytes) -> str | None:
     return kind
 
 
-def avatar_path(employee: Employee) -> Path | None:
-    """The stored profile image of an account, if it still exists on disk."""
+def avatar_content(session: Session, employee: Employee) -> bytes | None:
+    """The bytes of an account's profile image from the file store, if it has one."""
     if not employee.image:
         return None
-    base = get_settings().data_dir.resolve()
-    path = (base / employee.image).resolve()
-    if base not in path.parents or not path.is_file():
+    try:
+        return file_store.read(file_store.store(), session, employee.image)
+    except FileNotFoundError:
         return None
-    return path
 
 
 def update_profile(
@@ -582,21 +579,18 @@ def update_profile(
     if errors:
         raise ValidationError(errors)
     new: dict[str, Any] = dict(names)
+    store = file_store.store()
     if image is not None and kind is not None:
-        folder = get_settings().data_dir / AVATAR_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"{emp.id}-{secrets.token_hex(8)}.{kind}"
-        (folder / name).write_bytes(image)
-        file_cleanup.remove_unless_committed(session, folder / name)  # no orphan after a rollback
-        new["image"] = f"{AVATAR_DIR}/{name}"
+        path = f"{file_store.AVATARS}/{emp.id}-{secrets.token_hex(8)}.{kind}"
+        store.put(session, path, image)  # in this transaction: no orphan after a rollback
+        new["image"] = path
     elif remove_image:
         new["image"] = None
     old_vals, new_vals = audit.changes(emp, [*names, "image"], new)
     if not new_vals:
         return emp
-    previous = avatar_path(emp) if "image" in new_vals else None
-    if previous is not None:  # the replaced picture goes once the change is committed, never before
-        file_cleanup.remove_once_committed(session, previous)
+    if "image" in new_vals and emp.image:  # the replaced picture goes once the change is committed
+        store.discard(session, emp.image)
     for key, value in new_vals.items():
         setattr(emp, key, value)
     audit.record(session, emp, TABLE, emp.id, AuditAction.UPDATE, old_vals, new_vals)

@@ -2,11 +2,12 @@
 
 * Size is checked before anything is written; the type is decided by the content (magic
   bytes, container structure), never by the file name or the browser's MIME type.
-* Files are stored under `settings.attachments_dir` with a generated name; the user's name
-  is kept only in the row (`file_name`) for the download.
-* File and row succeed or fail together: the bytes go to a temporary file, the row is
-  flushed, then the file is renamed into place; any exception removes it, and a session
-  rollback (or a close without commit) removes every file that session created.
+* Bytes go to the configured file store (`file_store`: PostgreSQL by default, or a
+  directory) under a generated name; the user's name is kept only in the row (`file_name`)
+  for the download.
+* File and row succeed or fail together: the row is flushed, then the store writes the bytes
+  in the same transaction (PostgreSQL) or to a temporary file renamed into place and removed
+  again on any exception or a rollback (directory).
 * Downloads go through the policy and an expiring HMAC token over the attachment id, the
   user and a per-attachment nonce (`secure_token`): rotating the nonce revokes all links.
 * Only raster images that pass the content check are previewed inline; SVG, HTML and all
@@ -21,7 +22,6 @@ import datetime as dt
 import hashlib
 import hmac
 import io
-import os
 import re
 import secrets
 import time
@@ -30,12 +30,11 @@ import uuid
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, file_cleanup
+from . import audit, file_store
 from .errors import NotFound, PermissionDenied, ValidationError
 from .models import Employee, Ticket, TicketAttachment
 from .policy import Action, require, visible_ticket
@@ -188,58 +187,43 @@ def check_uploads(files: Sequence[tuple[str, bytes]], *, field: str = "attachmen
     return kinds
 
 
-# --- storage with cleanup on failure -------------------------------------------------------
-
-def store_path(stored: str) -> Path:
-    return get_settings().attachments_dir / stored
+# --- storage ---------------------------------------------------------------------------------
 
 
 def save_attachment(session: Session, actor: Employee, ticket: Ticket, name: str, content: bytes) -> TicketAttachment:
     """Store one checked file and its row in the caller's transaction (see module doc)."""
     require(actor, Action.UPLOAD_ATTACHMENT)
     kind = check_upload(name, content)
-    directory = get_settings().attachments_dir
-    directory.mkdir(parents=True, exist_ok=True)
-    stored = f"{uuid.uuid4().hex}.{kind.extension}"
-    final = directory / stored
-    temp = directory / f".tmp-{uuid.uuid4().hex}"
-    try:
-        with open(temp, "xb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        row = TicketAttachment(
-            file_name=clean_name(name),
-            file_type=kind.mime,
-            file_size=len(content),
-            file=stored,
-            ticket_id=ticket.id,
-            uploaded_by_id=actor.id,
-            secure_token=secrets.token_hex(32),
-        )
-        session.add(row)
-        session.flush()
-        file_cleanup.remove_unless_committed(session, final)
-        os.replace(temp, final)
-        audit.record(
-            session,
-            actor,
-            "core_ticketattachment",
-            row.id,
-            AuditAction.CREATE,
-            None,
-            {
-                "ticket_id": ticket.id,
-                "file_name": row.file_name,
-                "file_type": row.file_type,
-                "file_size": row.file_size,
-            },
-        )
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        final.unlink(missing_ok=True)
-        raise
+    row = TicketAttachment(
+        file_name=clean_name(name),
+        file_type=kind.mime,
+        file_size=len(content),
+        file=f"{uuid.uuid4().hex}.{kind.extension}",
+        ticket_id=ticket.id,
+        uploaded_by_id=actor.id,
+        secure_token=secrets.token_hex(32),
+    )
+    session.add(row)
+    session.flush()
+    file_store.store().put(session, file_store.attachment_path(row.file), content)
+    audit.record(
+        session,
+        actor,
+        "core_ticketattachment",
+        row.id,
+        AuditAction.CREATE,
+        None,
+        {"ticket_id": ticket.id, "file_name": row.file_name, "file_type": row.file_type, "file_size": row.file_size},
+    )
     return row
+
+
+def stored_content(session: Session, row: TicketAttachment) -> bytes | None:
+    """The attachment's bytes from the configured store, read in chunks; None when missing."""
+    try:
+        return file_store.read(file_store.store(), session, file_store.attachment_path(row.file))
+    except FileNotFoundError:
+        return None
 
 
 # --- reading and downloading ----------------------------------------------------------------
@@ -301,11 +285,9 @@ def open_download(session: Session, actor: Employee, token: str, *, now: float |
         raise PermissionDenied("The download link is invalid.")
     if (now if now is not None else time.time()) > expires:
         raise PermissionDenied("The download link has expired; open the ticket again.")
-    path = store_path(row.file)
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFound(f"The file of attachment {row.id} is missing from storage.") from None
+    content = stored_content(session, row)
+    if content is None:
+        raise NotFound(f"The file of attachment {row.id} is missing from storage.")
     audit.record(
         session, actor, "core_ticketattachment", row.id, AuditAction.DOWNLOAD, None, {"file_name": row.file_name}
     )
@@ -339,11 +321,8 @@ def preview_content(session: Session, actor: Employee, attachment_id: int) -> by
     row = _visible_attachment(session, actor, attachment_id)
     if _MIME_TO_KIND.get(row.file_type or "") not in PREVIEWABLE:
         return None
-    try:
-        content = store_path(row.file).read_bytes()
-    except FileNotFoundError:
-        return None
-    return content if can_preview(row, content) else None
+    content = stored_content(session, row)
+    return content if content is not None and can_preview(row, content) else None
 
 
 def revoke_links(session: Session, actor: Employee, attachment_id: int) -> None:

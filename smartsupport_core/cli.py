@@ -13,8 +13,7 @@ import click
 from . import migrate, settings
 from .db import get_engine
 from .errors import DomainError
-
-ROOT = Path(__file__).resolve().parent.parent
+from .resources import portal_script
 
 
 def fail(message: str) -> None:
@@ -55,12 +54,41 @@ def db() -> None:
     """Database schema (Alembic)."""
 
 
+def migrate_and_say(engine) -> None:
+    """Upgrade under the migration lock (migrate.py) and say whether this process migrated."""
+    before, after = migrate.upgrade(engine)
+    if before == after:
+        click.echo(f"database already at revision {after}")
+    else:
+        click.echo(f"database migrated from {before or '(empty)'} to {after}")
+
+
+def server_mode() -> None:
+    """Refuse to serve a shared database without a shared secret; say which database is used.
+
+    WHY: with `SMARTSUPPORT_DATABASE_URL` several processes (replicas, workers) share the data,
+    and a key generated into each one's data dir would make a cookie or download link signed by
+    one replica fail on the next. Without a URL the process starts an embedded PostgreSQL of its
+    own, which is only right for one machine: say so, so nobody scales that by accident."""
+    current = settings.get_settings()
+    if current.database_url:
+        if not current.secret_key_value:
+            fail(
+                "SMARTSUPPORT_SECRET_KEY must be set when SMARTSUPPORT_DATABASE_URL is: every portal "
+                "replica and worker signs and checks sign-in cookies and download links with it "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    else:
+        click.echo(
+            f"SMARTSUPPORT_DATABASE_URL is not set: using the embedded PostgreSQL in {current.data_dir / 'pg'} "
+            "(one machine only; set the URL to share a server between processes)"
+        )
+
+
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Upgrade the database to the newest schema."""
-    engine = get_engine()
-    migrate.upgrade(engine)
-    click.echo(f"database at revision {migrate.current(engine)}")
+    """Upgrade the database to the newest schema (the deployment's migrate step)."""
+    migrate_and_say(get_engine())
 
 
 @db.command("current")
@@ -73,15 +101,22 @@ def db_current() -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=settings.DEFAULT_PORT, show_default=True)
 @click.option("--demo", is_flag=True, help="Load demo data first if the database is empty.")
 @click.option("--address", default="127.0.0.1", show_default=True)
-def run(port: int, demo: bool, address: str) -> None:
-    """Migrate to head, then serve the portal.
+@click.option("--no-migrate", is_flag=True, help="Do not migrate at start (the deployment runs `db upgrade`).")
+def run(port: int, demo: bool, address: str, no_migrate: bool) -> None:
+    """Migrate to head (under a lock), then serve the portal.
 
     Without SMARTSUPPORT_BASE_URL, e-mail links follow the port: the portal process (the only
     writer `run` starts) gets SMARTSUPPORT_BASE_URL=http://localhost:<port> in its
     environment. A separately started worker writes links too (auto-close, weekly summary)
     and needs the same setting."""
+    server_mode()
     engine = get_engine()
-    migrate.upgrade(engine)
+    if no_migrate:
+        if migrate.current(engine) != migrate.head():
+            fail(f"the database is at revision {migrate.current(engine) or '(empty)'}, not {migrate.head()}: "
+                 "run `smartsupport db upgrade` first (or start without --no-migrate)")
+    else:
+        migrate_and_say(engine)
     env = dict(os.environ)
     if not env.get(settings.BASE_URL_ENV):
         env[settings.BASE_URL_ENV] = settings.portal_base_url(port)
@@ -97,7 +132,7 @@ def run(port: int, demo: bool, address: str) -> None:
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "portal" / "app.py"),
+        str(portal_script()),
         "--server.port",
         str(port),
         "--server.address",
@@ -117,7 +152,7 @@ def serve(cmd: list[str], env: dict[str, str]) -> int:
     action would end it at once, leaving the Streamlit child serving and (with the embedded
     database) its PostgreSQL running, since pgserver stops that at interpreter exit. So the
     signal is passed on, the child is waited for, and the exit is a normal one."""
-    child = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
+    child = subprocess.Popen(cmd, env=env)  # the caller's directory: its .streamlit/secrets.toml
 
     def stop(signum: int, _frame: object) -> None:
         child.send_signal(signal.SIGTERM)
@@ -161,6 +196,7 @@ def worker(once: bool, batch_size: int, poll_interval: float) -> None:
     from .worker import Worker, WorkerConfig
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    server_mode()
     engine = get_engine()
     w = Worker(
         engine,
@@ -181,6 +217,83 @@ def worker(once: bool, batch_size: int, poll_interval: float) -> None:
         )
     stats = w.run(once=once)
     click.echo(f"worker: stopped ({stats.summary()})")
+
+
+@main.command()
+@click.option("--portal", "portal_url", default=None, metavar="URL",
+              help="Also ask a portal's /_stcore/health (e.g. http://127.0.0.1:8501).")
+def health(portal_url: str | None) -> None:
+    """Exit 0 when the database answers and its schema is at head (and the portal, if given)."""
+    import urllib.request
+
+    from sqlalchemy import text
+
+    problems: list[str] = []
+    try:
+        engine = get_engine()
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        at, head = migrate.current(engine), migrate.head()
+        if at != head:
+            problems.append(f"database schema at {at or '(empty)'}, not {head}: run `smartsupport db upgrade`")
+    except Exception as exc:  # any failure to reach the database is the answer, not a crash
+        problems.append(f"database unreachable: {str(exc).strip().splitlines()[0]}")
+    if portal_url:
+        url = portal_url.rstrip("/") + "/_stcore/health"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status != 200:
+                    problems.append(f"{url} answered {response.status}")
+        except OSError as exc:
+            problems.append(f"{url}: {exc}")
+    if problems:
+        for problem in problems:
+            click.echo(f"unhealthy: {problem}", err=True)
+        sys.exit(1)
+    click.echo("healthy: database reachable, schema at head" + (", portal answering" if portal_url else ""))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def backup(file: Path) -> None:
+    """Back up the database (pg_dump custom format) to FILE; with the filesystem store also
+    the files, to FILE.files.tar."""
+    from .backup import backup as write_backup
+
+    for written in write_backup(file):
+        click.echo(f"wrote {written} ({written.stat().st_size} bytes)")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Restore into a database that is not empty (replaces what FILE holds).")
+def restore(file: Path, force: bool) -> None:
+    """Restore a backup into the configured database: an empty one unless --force."""
+    from .backup import restore as read_backup
+
+    read_backup(file, force=force)
+    click.echo(f"restored {file} into the database at revision {migrate.current(get_engine())}")
+
+
+@main.group()
+def files() -> None:
+    """Attachment and profile-image storage."""
+
+
+@files.command("move")
+@click.option("--to", "target", type=click.Choice(settings.FILE_STORES), required=True,
+              help="The store to move files into.")
+def files_move(target: str) -> None:
+    """Move every attachment and profile image into another store; then set SMARTSUPPORT_FILE_STORE to it."""
+    from .db import session_scope
+    from .file_store import move_files, store
+
+    source = next(name for name in settings.FILE_STORES if name != target)
+    engine = get_engine()
+    moved, missing = move_files(lambda: session_scope(engine), store(source), store(target))
+    click.echo(f"moved {moved} file(s) from {source} to {target}; now set SMARTSUPPORT_FILE_STORE={target}")
+    for path in missing:
+        click.echo(f"missing in {source} (not moved): {path}", err=True)
 
 
 @main.command()

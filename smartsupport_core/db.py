@@ -228,12 +228,19 @@ def database_url(settings: Settings | None = None) -> str:
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    """One pooled engine per URL per process; `pool_pre_ping` survives server restarts."""
+    """One pooled engine per URL per process; `pool_pre_ping` survives server restarts.
+
+    At most `SMARTSUPPORT_DB_POOL_SIZE` + `SMARTSUPPORT_DB_MAX_OVERFLOW` connections per
+    process: size a deployment's `max_connections` (or PgBouncer's pool) from that times the
+    number of portal and worker processes (README "Deploy")."""
+    settings = settings or get_settings()
     url = database_url(settings)
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(
+                url, pool_pre_ping=True, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+            )
             _engines[url] = engine
         return engine
 

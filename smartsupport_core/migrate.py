@@ -2,32 +2,51 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-ROOT = Path(__file__).resolve().parent.parent
+from .resources import migrations_dir
 
 
 def alembic_config() -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    """The migrations of the installed package (no alembic.ini needed: a wheel has none)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
     return cfg
 
 
+#: Key of the PostgreSQL advisory lock every schema change takes (advisory locks are per
+#: database, so one fixed number serves every SmartSupport database on a server).
+MIGRATION_LOCK = 0x5353_4D47  # "SSMG"
+
+
 def _with_connection(engine: Engine, fn, *args) -> None:
+    """Run an Alembic command in one transaction that first takes the migration lock.
+
+    WHY: replicas started together (or `db upgrade` beside a starting replica) would each read
+    the old revision and run the same DDL; the second fails on "relation already exists". With
+    `pg_advisory_xact_lock` the others wait until the first commits, then find the schema at
+    head and do nothing. The lock ends with the transaction, also when a process dies."""
     cfg = alembic_config()
     with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         fn(cfg, *args)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    _with_connection(engine, command.upgrade, revision)
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Upgrade under the migration lock; (revision before, revision after)."""
+    before: list[str | None] = []
+
+    def run(cfg: Config, rev: str) -> None:
+        before.append(MigrationContext.configure(cfg.attributes["connection"]).get_current_revision())
+        command.upgrade(cfg, rev)
+
+    _with_connection(engine, run, revision)
+    return before[0], current(engine)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -629,5 +629,24 @@ class ReportDirty(Base):
     day: Mapped[dt.date] = mapped_column(Date, nullable=False)
 
 
+class FileContent(Base):
+    """The bytes of one attachment or profile image (the default `postgres` file store).
+
+    `path` is the file's name relative to the data dir, the same name the filesystem store
+    uses (`attachments/<uuid>.<ext>`, `avatars/<id>-<hex>.<ext>`), so moving between the two
+    stores changes no other row. Written in the transaction of the row naming it; `content`
+    is stored uncompressed out of line (STORAGE EXTERNAL, migration 0006) so a download reads
+    it in slices without de-toasting the whole value for each one."""
+
+    __tablename__ = "core_filecontent"
+
+    path: Mapped[str] = mapped_column(String(200), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(nullable=False, server_default=NOW)
+
+    __table_args__ = (CheckConstraint("size = octet_length(content)", name="chk_filecontent_size"),)
+
+
 #: Tables whose rows are configuration seeded by the migration (kept by the test reset).
 SEED_TABLES = ("core_department", "core_ticketcategory", "core_slatarget", "core_businesscalendar")

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import ValidationError
+
 DEFAULT_ALLOWED_TYPES = ("png", "jpeg", "pdf", "doc", "docx", "xls", "xlsx", "csv")
 
 
@@ -20,6 +22,31 @@ def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+#: Where attachment and avatar bytes live (smartsupport_core/file_store.py).
+FILE_STORES = ("postgres", "filesystem")
+
+
+def _whole(name: str, value: str | None, default: int, minimum: int) -> int:
+    """A whole-number setting; a bad value is a ValidationError naming the variable."""
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ValidationError({f"SMARTSUPPORT_{name}": f"must be a whole number of at least {minimum} (got {value!r})"})
+    return number
+
+
+def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str:
+    if value is None:
+        return choices[0]
+    if value.strip().lower() not in choices:
+        raise ValidationError({f"SMARTSUPPORT_{name}": f"must be one of {', '.join(choices)} (got {value!r})"})
+    return value.strip().lower()
 
 
 @dataclass(frozen=True)
@@ -42,11 +69,10 @@ class Settings:
     ai_model: str | None = None
     allowed_attachment_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
     max_attachment_bytes: int = 10 * 1024 * 1024
+    file_store: str = FILE_STORES[0]
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
     extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def attachments_dir(self) -> Path:
-        return self.data_dir / "attachments"
 
     @property
     def smtp_configured(self) -> bool:
@@ -106,6 +132,9 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         ai_base_url=get("AI_BASE_URL"),
         ai_model=get("AI_MODEL"),
         allowed_attachment_types=tuple(t.strip().lower() for t in types.split(",")) if types else DEFAULT_ALLOWED_TYPES,
+        file_store=_choice("FILE_STORE", get("FILE_STORE"), FILE_STORES),
+        db_pool_size=_whole("DB_POOL_SIZE", get("DB_POOL_SIZE"), 10, 1),
+        db_max_overflow=_whole("DB_MAX_OVERFLOW", get("DB_MAX_OVERFLOW"), 20, 0),
         extra={k: v for k, v in env.items()},
     )
 

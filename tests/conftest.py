@@ -181,3 +181,15 @@ def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     core_settings.configure(None)
     yield tmp_path
     core_settings.configure(None)
+
+
+@pytest.fixture(params=["postgres", "filesystem"])
+def store(request: pytest.FixtureRequest, private_data_dir: Path, monkeypatch: pytest.MonkeyPatch, engine: Engine):
+    """Each file store in turn (`SMARTSUPPORT_FILE_STORE`), with a private data dir; the
+    test sees what it holds through `tests.stored_files.StoredFiles`."""
+    from tests.stored_files import StoredFiles
+
+    monkeypatch.setenv("SMARTSUPPORT_FILE_STORE", request.param)
+    core_settings.configure(None)
+    yield StoredFiles(request.param, private_data_dir, engine)
+    core_settings.configure(None)

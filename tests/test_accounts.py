@@ -16,6 +16,7 @@ from smartsupport_core.models import AuditLog, Department, EmailNotification, Em
 from smartsupport_core.passwords import verify_password
 from smartsupport_core.vocab import AccountStatus, Role
 from tests.factories import make_employee
+from tests.stored_files import StoredFiles
 
 GOOD = {
     "first_name": "Maria",
@@ -372,14 +373,14 @@ def jpeg_bytes() -> bytes:
     return buf.getvalue()
 
 
-def test_update_profile_names_and_image(session: Session, data_dir) -> None:
+def test_update_profile_names_and_image(session: Session, store: StoredFiles) -> None:
     emp = make_employee(session, first_name="Ana", last_name="Cruz")
     accounts.update_profile(
         session, emp, {"first_name": "Anna", "last_name": "Cruz", "suffix": "III"}, image=png_bytes()
     )
     assert emp.full_name == "Anna Cruz III"
     assert emp.image.startswith("avatars/") and emp.image.endswith(".png")
-    assert accounts.avatar_path(emp).read_bytes() == png_bytes()
+    assert accounts.avatar_content(session, emp) == png_bytes()
     row = audit_rows(session, emp.id)[-1]
     assert row.old_values == {"first_name": "Ana", "suffix": None, "image": None}
     accounts.update_profile(session, emp, {"first_name": "Anna", "last_name": "Cruz"}, image=jpeg_bytes())
@@ -391,34 +392,35 @@ def test_update_profile_names_and_image(session: Session, data_dir) -> None:
 NAMES = {"first_name": "Anna", "last_name": "Cruz"}
 
 
-def test_new_avatar_removes_the_old_file_once_committed(session: Session, data_dir) -> None:
+def test_new_avatar_removes_the_old_file_once_committed(session: Session, store: StoredFiles) -> None:
     emp = make_employee(session)
     accounts.update_profile(session, emp, NAMES, image=png_bytes())
     session.commit()
-    old = accounts.avatar_path(emp)
+    old = emp.image
     accounts.update_profile(session, emp, NAMES, image=jpeg_bytes())
-    new = accounts.avatar_path(emp)
-    assert old.is_file(), "the old picture must stay until the change is committed"
+    new = emp.image
+    assert old in store.paths(), "the old picture must stay until the change is committed"
     session.commit()
-    assert not old.exists() and new.read_bytes() == jpeg_bytes()
+    assert store.paths() == [new] and store.read(new) == jpeg_bytes()
     accounts.update_profile(session, emp, NAMES, remove_image=True)
-    assert new.is_file()
+    assert store.paths() == [new]
     session.commit()
-    assert not new.exists()
+    assert store.paths() == []
 
 
-def test_avatar_change_rolled_back_keeps_the_old_file_and_leaves_no_new_one(session: Session, data_dir) -> None:
+def test_avatar_change_rolled_back_keeps_the_old_file_and_leaves_no_new_one(
+    session: Session, store: StoredFiles
+) -> None:
     emp = make_employee(session)
     accounts.update_profile(session, emp, NAMES, image=png_bytes())
     session.commit()
-    old = accounts.avatar_path(emp)
-    files_before = set(old.parent.iterdir())
+    old = emp.image
     accounts.update_profile(session, emp, NAMES, image=jpeg_bytes())
-    new = accounts.avatar_path(emp)
+    assert emp.image != old and emp.image in store.paths(session)
     session.rollback()
     session.refresh(emp)
-    assert accounts.avatar_path(emp) == old and old.read_bytes() == png_bytes()
-    assert not new.exists() and set(old.parent.iterdir()) == files_before
+    assert emp.image == old and accounts.avatar_content(session, emp) == png_bytes()
+    assert store.paths() == [old]
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
-"""A disk error while an attachment is stored leaves neither a row nor a file.
+"""A storage error while an attachment is stored leaves neither a row nor a file.
 
-The disk fails at each point of `attachments.save_attachment` in turn (creating the file,
-writing it, syncing it, renaming it into place) during a real submission with two files;
+Filesystem store: the disk fails at each point of `FilesystemStore.put` in turn (creating the
+file, writing it, syncing it, renaming it into place) during a real submission with two files;
 after the caller's rollback there is no ticket, no attachment row and no file at all.
+PostgreSQL store: the server refuses the second file's content (a trigger raising, as a full
+disk or a lost connection would); again nothing of the submission remains.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from smartsupport_core import attachments, tickets
-from smartsupport_core.models import Ticket, TicketAttachment
+from smartsupport_core import file_store, tickets
+from smartsupport_core import settings as core_settings
+from smartsupport_core.models import FileContent, Ticket, TicketAttachment
 from tests.factories import make_employee
 from tests.ticket_helpers import IT_DATA, PDF, PNG
 
@@ -48,14 +52,14 @@ def _break_write_after_some(monkeypatch):
             raise OSError(errno.EIO, "Input/output error")
         return real_fsync(fd)
 
-    monkeypatch.setattr(attachments.os, "fsync", fsync)
+    monkeypatch.setattr(file_store.os, "fsync", fsync)
 
 
 FAILURES = {
     "create": _break_open,
-    "sync": lambda mp: mp.setattr(attachments.os, "fsync", _disk_full),
+    "sync": lambda mp: mp.setattr(file_store.os, "fsync", _disk_full),
     "second file": _break_write_after_some,
-    "rename": lambda mp: mp.setattr(attachments.os, "replace", _disk_full),
+    "rename": lambda mp: mp.setattr(file_store.os, "replace", _disk_full),
 }
 
 
@@ -63,6 +67,8 @@ FAILURES = {
 def test_disk_error_leaves_no_row_and_no_file(
     session: Session, private_data_dir: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
+    monkeypatch.setenv("SMARTSUPPORT_FILE_STORE", "filesystem")
+    core_settings.configure(None)
     requester = make_employee(session, department="Sales")
     session.commit()
     FAILURES[where](monkeypatch)
@@ -70,7 +76,32 @@ def test_disk_error_leaves_no_row_and_no_file(
         tickets.submit_ticket(session, requester, IT_DATA, [("screen.png", PNG), ("invoice.pdf", PDF)])
     session.rollback()  # what every caller does with an exception
     monkeypatch.undo()
+    core_settings.configure(None)
     assert session.scalar(select(func.count()).select_from(Ticket)) == 0
     assert session.scalar(select(func.count()).select_from(TicketAttachment)) == 0
     left = [p for p in private_data_dir.rglob("*") if p.is_file() and p.name != "secret_key"]
     assert left == [], f"files left behind after a {where} failure: {left}"
+
+
+def test_database_error_on_the_second_file_leaves_nothing(session: Session, private_data_dir: Path) -> None:
+    requester = make_employee(session, department="Sales")
+    session.commit()
+    session.execute(text(
+        "CREATE FUNCTION test_refuse_second_file() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF (SELECT count(*) FROM core_filecontent) >= 1 THEN "
+        "RAISE EXCEPTION 'could not extend file' USING ERRCODE = '53100'; END IF; RETURN NEW; END $$; "
+        "CREATE TRIGGER test_refuse_second_file BEFORE INSERT ON core_filecontent "
+        "FOR EACH ROW EXECUTE FUNCTION test_refuse_second_file()"
+    ))
+    session.commit()
+    try:
+        assert core_settings.get_settings().file_store == "postgres"
+        with pytest.raises(DBAPIError, match="could not extend file"):
+            tickets.submit_ticket(session, requester, IT_DATA, [("screen.png", PNG), ("invoice.pdf", PDF)])
+        session.rollback()
+        for table in (Ticket, TicketAttachment, FileContent):
+            assert session.scalar(select(func.count()).select_from(table)) == 0, table.__tablename__
+    finally:
+        session.rollback()
+        session.execute(text("DROP FUNCTION test_refuse_second_file() CASCADE"))
+        session.commit()

@@ -25,13 +25,7 @@ MISSING = 987_654
 
 
 @pytest.fixture
-def store(private_data_dir: Path) -> Path:
-    """The attachment folder of this test's private data dir."""
-    return private_data_dir / "attachments"
-
-
-@pytest.fixture
-def world(session: Session, store: Path) -> dict:
+def world(session: Session, private_data_dir: Path) -> dict:
     owner = make_employee(session, department="Sales", first_name="Owner")
     outsider = make_employee(session, department="Sales", first_name="Outsider")
     hr_coord = make_employee(session, role=Role.COORDINATOR, department="Human Resources", first_name="Hana")

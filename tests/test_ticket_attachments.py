@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smartsupport_core import attachments, tickets
+from smartsupport_core import attachments, file_store, tickets
 from smartsupport_core import settings as core_settings
 from smartsupport_core.errors import NotFound, PermissionDenied, ValidationError
 from smartsupport_core.models import AuditLog, Ticket, TicketAttachment
 from smartsupport_core.vocab import TicketStatus
+from tests.stored_files import StoredFiles
 from tests.ticket_helpers import (  # noqa: F401
     CSV,
     DOC,
@@ -30,16 +28,6 @@ from tests.ticket_helpers import (  # noqa: F401
     people_fixture,
     ticket_in,
 )
-
-
-@pytest.fixture
-def store(private_data_dir: Path) -> Path:
-    """The attachment folder of this test's private data dir."""
-    return private_data_dir / "attachments"
-
-
-def _files(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
 
 
 @pytest.mark.parametrize(
@@ -66,7 +54,7 @@ def test_sniffing_by_content(content: bytes, kind: str | None) -> None:
     assert attachments.sniff(content) == kind
 
 
-def test_type_and_size_rules(store: Path) -> None:
+def test_type_and_size_rules(store: StoredFiles) -> None:
     assert attachments.check_upload("scan.pdf", PDF).mime == "application/pdf"
     with pytest.raises(ValidationError, match="File type not allowed"):
         attachments.check_upload("photo.png", b"<html>not a png</html>")  # the name does not decide
@@ -80,7 +68,7 @@ def test_type_and_size_rules(store: Path) -> None:
         attachments.check_uploads([("a.png", PNG)] * 6)
 
 
-def test_type_list_is_a_setting(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_type_list_is_a_setting(store: StoredFiles, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMARTSUPPORT_ALLOWED_ATTACHMENT_TYPES", "png,gif")
     core_settings.configure(None)
     assert attachments.check_upload("anim.gif", GIF).key == "gif"
@@ -89,7 +77,7 @@ def test_type_list_is_a_setting(store: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_submit_with_attachments_stores_generated_names(
-    session: Session, people: People, clock: Clock, store: Path
+    session: Session, people: People, clock: Clock, store: StoredFiles
 ) -> None:
     t = tickets.submit_ticket(
         session, people.requester, IT_DATA, [("../../etc/passwd screen.png", PNG), ("report.pdf", PDF)]
@@ -98,14 +86,14 @@ def test_submit_with_attachments_stores_generated_names(
     rows = tickets.list_attachments(session, people.requester, t.id)
     assert [r.file_name for r in rows] == ["passwd screen.png", "report.pdf"]
     assert [r.file_type for r in rows] == ["image/png", "application/pdf"]
-    stored = _files(store)
-    assert sorted(r.file for r in rows) == stored
+    stored = store.paths()
+    assert sorted(file_store.attachment_path(r.file) for r in rows) == stored
     assert all("passwd" not in name and "report" not in name for name in stored)
     assert all(len(r.secure_token) == 64 for r in rows)
-    assert (store / rows[0].file).read_bytes() == PNG
+    assert store.read(file_store.attachment_path(rows[0].file)) == PNG
 
 
-def test_bad_attachment_writes_nothing(session: Session, people: People, clock: Clock, store: Path) -> None:
+def test_bad_attachment_writes_nothing(session: Session, people: People, clock: Clock, store: StoredFiles) -> None:
     with pytest.raises(ValidationError) as err:
         tickets.submit_ticket(
             session, people.requester, {**IT_DATA, "subject": "x"}, [("ok.png", PNG), ("evil.png", b"<svg/>")]
@@ -113,40 +101,39 @@ def test_bad_attachment_writes_nothing(session: Session, people: People, clock: 
     assert set(err.value.errors) == {"subject", "attachments"}
     assert "evil.png" in err.value.errors["attachments"]
     assert session.scalar(select(func.count(Ticket.id))) == 0
-    assert _files(store) == []
+    assert store.paths() == []
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
 
 
 def test_forced_failure_between_file_write_and_commit(
-    session: Session, people: People, clock: Clock, store: Path, monkeypatch: pytest.MonkeyPatch
+    session: Session, people: People, clock: Clock, store: StoredFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     t = ticket_in(session, people.requester, TicketStatus.OPEN)
     session.commit()
-    # 1) the rename fails after the row was flushed: the temp file goes, the row rolls back
-    real_replace = os.replace
-
-    def broken_replace(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(attachments.os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        tickets.add_attachments(session, people.requester, t.id, [("a.png", PNG)])
-    session.rollback()
-    assert _files(store) == []
-    assert session.scalar(select(func.count(TicketAttachment.id))) == 0
-    monkeypatch.setattr(attachments.os, "replace", real_replace)
+    if store.name == "filesystem":
+        # 1) the rename fails after the row was flushed: the temp file goes, the row rolls back
+        with monkeypatch.context() as broken, pytest.raises(OSError):
+            broken.setattr(file_store.os, "replace", lambda src, dst: _raise(OSError("disk full")))
+            tickets.add_attachments(session, people.requester, t.id, [("a.png", PNG)])
+        session.rollback()
+        assert store.paths() == []
+        assert session.scalar(select(func.count(TicketAttachment.id))) == 0
 
     # 2) the file is in place, then the transaction fails before commit: rollback removes it
     tickets.add_attachments(session, people.requester, t.id, [("b.png", PNG)])
-    assert len(_files(store)) == 1
+    assert len(store.paths(session)) == 1
     session.rollback()
-    assert _files(store) == []
+    assert store.paths() == []
     assert session.scalar(select(func.count(TicketAttachment.id))) == 0
 
     # 3) the session is closed without committing (a page error): the file goes too
     with Session(session.get_bind()) as other:
         tickets.add_attachments(other, other.get(type(people.requester), people.requester.id), t.id, [("c.png", PNG)])
-        assert len(_files(store)) == 1
-    assert _files(store) == []
+        assert len(store.paths(other)) == 1
+    assert store.paths() == []
 
     # 4) the commit itself fails (a constraint checked at commit): nothing remains
     tickets.add_attachments(session, people.requester, t.id, [("d.png", PNG)])
@@ -154,16 +141,18 @@ def test_forced_failure_between_file_write_and_commit(
     with pytest.raises(Exception):  # noqa: B017 (IntegrityError wrapped by the flush)
         session.commit()
     session.rollback()
-    assert _files(store) == []
+    assert store.paths() == []
     assert session.scalar(select(func.count(TicketAttachment.id))) == 0
 
     # 5) and a committed upload stays
     tickets.add_attachments(session, people.requester, t.id, [("e.png", PNG)])
     session.commit()
-    assert len(_files(store)) == 1 and session.scalar(select(func.count(TicketAttachment.id))) == 1
+    assert len(store.paths()) == 1 and session.scalar(select(func.count(TicketAttachment.id))) == 1
 
 
-def test_download_through_policy_and_signed_token(session: Session, people: People, clock: Clock, store: Path) -> None:
+def test_download_through_policy_and_signed_token(
+    session: Session, people: People, clock: Clock, store: StoredFiles
+) -> None:
     t = tickets.submit_ticket(session, people.requester, IT_DATA, [("shot.png", PNG), ("sheet.csv", CSV)])
     session.commit()
     png, csv_row = tickets.list_attachments(session, people.requester, t.id)
