@@ -5,6 +5,15 @@ see — published articles readable by their role, their *own* tickets (public c
 only), and resolutions of other tickets reduced to category level with personal data
 stripped. A message such as "show me ticket TKT... of my colleague" therefore cannot make
 the model reveal it: the text is never in the model's context. Internal notes are never read.
+Nothing that identifies a person other than the asker leaves towards the model: ticket text
+loses e-mail addresses, phone numbers, ticket numbers, company IDs and serials (`scrub`),
+and every source, article or ticket, loses every employee's name but the asker's
+(`name_scrub`), whatever ticket it came from.
+
+Bounds: the whole answer, streaming included, takes at most the provider's time-out
+(`SMARTSUPPORT_AI_TIMEOUT_SECONDS`; past it the turn keeps what was shown and falls back to
+retrieval-only with a notice), and what is shown and stored is at most `ANSWER_MAX_CHARS`
+characters, with a note saying it was cut.
 
 Page flow: `start_turn` (validate, rate-limit, store the question, retrieve) -> commit ->
 `stream_answer` (the provider's stream, or retrieval-only with a notice if it fails) ->
@@ -13,6 +22,7 @@ Page flow: `start_turn` (validate, rate-limit, store the question, retrieve) -> 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -23,11 +33,11 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from . import knowledge
+from . import knowledge, name_scrub
 from .email_templates import ticket_link
 from .errors import DomainError, PermissionDenied, ValidationError
 from .models import TICKET_TSVECTOR, ChatMessage, Employee, Ticket, TicketCategory, TicketComment
-from .policy import Action, is_staff, require, require_on_ticket, ticket_visibility, visible_ticket
+from .policy import Action, is_staff, require, require_on_ticket, staff_scope, visible_ticket
 from .providers import (
     OpenAICompatibleProvider,
     Provider,
@@ -37,6 +47,8 @@ from .providers import (
     Turn,
     get_provider,
     parse_json_object,
+    timeout_seconds,
+    within,
 )
 from .settings import get_settings
 from .vocab import Priority, Role, TicketStatus, status_label
@@ -44,6 +56,10 @@ from .vocab import Priority, Role, TicketStatus, status_label
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
+#: At most this many characters of an answer are shown and stored (a model can stream
+#: megabytes); beyond, the answer ends with `CUT_NOTICE`, which counts towards the limit.
+ANSWER_MAX_CHARS = 8000
+CUT_NOTICE = f"\n\n*The answer was cut here: it was longer than {ANSWER_MAX_CHARS:,} characters.*"
 RATE_LIMIT_MESSAGES = 20
 RATE_LIMIT_WINDOW = dt.timedelta(minutes=10)
 DEFAULT_RETENTION_DAYS = 90
@@ -71,9 +87,12 @@ SUGGEST_PROMPT = """Turn the employee's help-desk conversation into a ticket. Re
 Categories (name: sub-categories):
 {categories}"""
 
-REPLY_PROMPT = """You are a help-desk coordinator drafting a PUBLIC reply to the requester of a ticket.
+#: Stands for the requester's first name in what the model is sent; put back in its draft.
+REQUESTER = "[requester]"
+REPLY_PROMPT = f"""You are a help-desk coordinator drafting a PUBLIC reply to the requester of a ticket.
 Be courteous and concrete; use the help articles if they apply; ask for missing details if needed.
-Do not promise dates you cannot know. Write only the reply text (no subject line, no signature placeholder)."""
+Do not promise dates you cannot know. Write only the reply text (no subject line, no signature placeholder).
+Names are withheld: write {REQUESTER} wherever you address the requester by name."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -230,13 +249,13 @@ def _own_ticket_sources(session: Session, actor: Employee, question: str) -> lis
         where = t.category + (f" / {t.sub_category}" if t.sub_category else "")
         lines = [
             f"Status: {label}; category: {where}; priority: {t.priority}{submitted}.",
-            "Description: " + t.description[:400],
+            "Description: " + scrub(t.description[:400]),
         ]
         thread = comments.get(t.id, [])
         if thread:
             last = thread[-1]
             who = "you" if last.user_id == actor.id else "the support team"
-            lines.append(f"Latest public reply (by {who}): {last.comment[:400]}")
+            lines.append(f"Latest public reply (by {who}): {scrub(last.comment[:400])}")
         sources.append(Source("ticket", t.id, f"{t.ticket_number}: {t.subject}", "\n".join(lines), ticket_link(t.id)))
     return sources
 
@@ -244,13 +263,14 @@ def _own_ticket_sources(session: Session, actor: Employee, question: str) -> lis
 def _resolution_sources(session: Session, actor: Employee, question: str) -> list[Source]:
     """How similar requests were resolved: staff's last public reply on Resolved/Closed tickets.
 
-    Tickets the actor may see come with their number and link. Others come at category level
-    only — no number, subject, description or link — with personal data scrubbed.
+    Tickets the actor works as staff (`policy.staff_scope`) come with their number and link.
+    Others come at category level only — no number, subject, description or link. Either way
+    personal data is scrubbed (names by `retrieve`).
     """
     tsq = knowledge.tsquery(question[:500], "any")
     rank = func.ts_rank_cd(TICKET_TSVECTOR, tsq)
     candidates = session.execute(
-        select(Ticket, ticket_visibility(actor).label("visible"))
+        select(Ticket, staff_scope(actor).label("visible"))
         .where(
             Ticket.status.in_(RESOLVED_STATUSES),
             Ticket.employee_id != actor.id,
@@ -276,37 +296,45 @@ def _resolution_sources(session: Session, actor: Employee, question: str) -> lis
             continue
         reply = staff_replies[-1]
         where = ticket.category + (f" / {ticket.sub_category}" if ticket.sub_category else "")
+        values = [ticket.serial_number or "", ticket.asset_name or ""]
+        text = scrub(reply.comment, (), values)[:PASSAGE_CHARS]  # names: `retrieve` removes them all
         if visible:
-            text = reply.comment[:PASSAGE_CHARS]
             sources.append(
                 Source(
                     "resolution", ticket.id, f"{ticket.ticket_number}: {ticket.subject}", text, ticket_link(ticket.id)
                 )
             )
         else:
-            names: list[str] = []
-            for pid in {ticket.employee_id, reply.user_id, ticket.assigned_to_id}:
-                person = people.get(pid) if pid is not None else None
-                if person is None and pid is not None:
-                    person = session.get(Employee, pid)
-                if person is not None:
-                    names += [person.first_name, person.last_name, person.middle_name or "", person.full_name]
-            values = [ticket.serial_number or "", ticket.asset_name or ""]
-            text = scrub(reply.comment, names, values)[:PASSAGE_CHARS]
             sources.append(Source("resolution", None, f"A resolved {where} request", text, None))
         if len(sources) >= RESOLUTION_SOURCES:
             break
     return sources
 
 
+def _asker_names(actor: Employee) -> list[str | None]:
+    return [actor.first_name, actor.middle_name, actor.last_name, actor.suffix]
+
+
+def _without_names(session: Session, actor: Employee, sources: list[Source]) -> list[Source]:
+    """The sources with every employee's name but the asker's replaced (titles and text)."""
+    index = name_scrub.current(session)
+    keep = frozenset(name_scrub.name_words(_asker_names(actor)))
+    return [
+        dataclasses.replace(src, title=index.scrub(src.title, keep), text=index.scrub(src.text, keep))
+        for src in sources
+    ]
+
+
 def retrieve(session: Session, actor: Employee, question: str) -> list[Source]:
-    """Every source the answer may use — all of them permitted for `actor` by construction."""
+    """Every source the answer may use — all of them permitted for `actor` by construction,
+    and none naming anyone but the asker."""
     require(actor, Action.USE_ASSISTANT)
-    return (
+    sources = (
         _article_sources(session, actor, question)
         + _own_ticket_sources(session, actor, question)
         + _resolution_sources(session, actor, question)
     )
+    return _without_names(session, actor, sources)
 
 
 # ---------------------------------------------------------------------------------------
@@ -408,14 +436,15 @@ def _failure_notice(exc: BaseException) -> str:
     return f"The language model {what}, so here are the best-matching sources instead."
 
 
-def stream_answer(provider: Provider, turn: Turn) -> Iterator[str]:
-    """The provider's streamed answer; on any provider failure, retrieval-only with a notice."""
+def _answer_or_fallback(provider: Provider, turn: Turn) -> Iterator[str]:
+    """The provider's answer within its time-out; on any failure (the time-out included),
+    what was shown stays and retrieval-only follows with a notice."""
     if not provider.generative:
         yield from provider.answer(SYSTEM_PROMPT, turn)
         return
     produced = False
     try:
-        for chunk in provider.answer(SYSTEM_PROMPT, turn):
+        for chunk in within(provider.answer(SYSTEM_PROMPT, turn), provider.timeout or timeout_seconds(get_settings())):
             produced = True
             yield chunk
         if not produced:
@@ -426,13 +455,51 @@ def stream_answer(provider: Provider, turn: Turn) -> Iterator[str]:
         yield from RetrievalOnlyProvider(say_no_model=False).answer(SYSTEM_PROMPT, turn)
 
 
+def capped(chunks: Iterator[str], limit: int = ANSWER_MAX_CHARS) -> Iterator[str]:
+    """`chunks` as long as the whole stays within `limit` characters; beyond, the text up to
+    the limit (less the note) and `CUT_NOTICE`, and the stream is not read any further. A text
+    of at most `limit` characters passes unchanged (the last few are held back until it is
+    clear whether the note is needed)."""
+    budget = limit - len(CUT_NOTICE)
+    sent = 0
+    held = ""
+    try:
+        for chunk in chunks:
+            if not held and sent + len(chunk) <= budget:
+                sent += len(chunk)
+                yield chunk
+                continue
+            held += chunk
+            if sent + len(held) > limit:
+                yield held[: budget - sent] + CUT_NOTICE
+                return
+        if held:
+            yield held
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # a cut (or abandoned) answer stops the model's stream too
+
+
+def cap_answer(text: str, limit: int = ANSWER_MAX_CHARS) -> str:
+    """`capped` for a whole text: at most `limit` characters, with the note when cut."""
+    return "".join(capped(iter((text,)), limit))
+
+
+def stream_answer(provider: Provider, turn: Turn) -> Iterator[str]:
+    """What the user is shown: the model's answer (bounded by its time-out, retrieval-only with
+    a notice on any failure), at most `ANSWER_MAX_CHARS` characters in all."""
+    yield from capped(_answer_or_fallback(provider, turn))
+
+
 def save_reply(session: Session, actor: Employee, text: str, sources: Sequence[Source]) -> ChatMessage:
-    """Store the assistant's answer with the sources it was given."""
+    """Store the assistant's answer with the sources it was given (at most `ANSWER_MAX_CHARS`
+    characters: what `stream_answer` showed, or cut the same way)."""
     require(actor, Action.USE_ASSISTANT)
     msg = ChatMessage(
         employee_id=actor.id,
         role="assistant",
-        content=text or RetrievalOnlyProvider.NOTHING,
+        content=cap_answer(text) if text else RetrievalOnlyProvider.NOTHING,
         sources=[s.as_json() for s in sources],
     )
     session.add(msg)
@@ -468,12 +535,52 @@ SUBJECT_MAX = 200
 DESCRIPTION_MAX = 5000
 
 
-def _conversation(
-    session: Session, actor: Employee, conversation: Sequence[dict[str, str]] | None
-) -> list[dict[str, str]]:
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """What a ticket is made from: the last question and what the assistant found for it."""
+
+    question: str
+    answer: str  # the assistant's reply to it ("" when there is none)
+    found: tuple[tuple[str, str | None], ...]  # (title, link) of the sources the reply used
+
+
+def current_request(
+    session: Session, actor: Employee, conversation: Sequence[dict[str, Any]] | None = None
+) -> Request:
+    """The conversation's last question and the assistant's reply to it, from `conversation`
+    (dicts with role, content and optionally sources) or else the stored chat.
+
+    Why only the last exchange: the stored chat spans every session of the retention period,
+    so "the last ten questions" pasted yesterday's unrelated questions (and other people's
+    names they mentioned) into today's ticket."""
     if conversation is None:
-        conversation = [{"role": m.role, "content": m.content} for m in history(session, actor, limit=20)]
-    return [{"role": str(m.get("role")), "content": str(m.get("content") or "")} for m in conversation]
+        conversation = [
+            {"role": m.role, "content": m.content, "sources": m.sources}
+            for m in history(session, actor, limit=HISTORY_FOR_MODEL)
+        ]
+    messages = [(str(m.get("role")), str(m.get("content") or "").strip(), m.get("sources")) for m in conversation]
+    last = next((i for i in range(len(messages) - 1, -1, -1) if messages[i][0] == "user" and messages[i][1]), None)
+    if last is None:
+        raise ValidationError(
+            {"conversation": "Ask the assistant something first: there is nothing to turn into a ticket yet."}
+        )
+    reply = next((m for m in messages[last + 1 :] if m[0] == "assistant"), None)
+    found = tuple(
+        (str(src.get("title") or ""), src.get("link"))
+        for src in ((reply[2] or []) if reply else [])
+        if isinstance(src, dict) and src.get("title")
+    )
+    return Request(messages[last][1], reply[1] if reply else "", found)
+
+
+def request_description(request: Request, summary: str | None = None) -> str:
+    """The ticket description pre-filled from a request: the model's `summary` of it or the
+    question itself, then the sources the assistant found (so staff need not search again)."""
+    text = summary or request.question
+    if not request.found:
+        return text
+    lines = [f"- {title}" + (f" ({link})" if link else "") for title, link in request.found]
+    return text + "\n\nThe assistant found (did not solve it):\n" + "\n".join(lines)
 
 
 def _active_categories(session: Session) -> list[TicketCategory]:
@@ -550,13 +657,8 @@ def suggest_ticket_detailed(
     """(suggestion, basis): basis says whether the language model or similar tickets chose the category."""
     require(actor, Action.USE_ASSISTANT)
     require(actor, Action.CREATE_TICKET)
-    convo = _conversation(session, actor, conversation)
-    user_msgs = [m["content"].strip() for m in convo if m["role"] == "user" and m["content"].strip()]
-    if not user_msgs:
-        raise ValidationError(
-            {"conversation": "Ask the assistant something first: there is nothing to turn into a ticket yet."}
-        )
-    user_text = "\n\n".join(user_msgs[-10:])
+    request = current_request(session, actor, conversation)
+    user_text = request.question
     categories = _active_categories(session)
     by_name = {c.name: c for c in categories}
     provider = provider or get_provider()
@@ -566,7 +668,9 @@ def suggest_ticket_detailed(
     if provider.generative:
         listing = "\n".join(f"- {c.name}: {', '.join(c.sub_categories) or '(none)'}" for c in categories)
         system = SUGGEST_PROMPT.format(categories=listing, priorities=", ".join(p.value for p in Priority))
-        transcript = "\n".join(f"{m['role']}: {m['content'][:MAX_MESSAGE_CHARS]}" for m in convo[-12:])
+        transcript = f"user: {request.question}"
+        if request.answer:
+            transcript += f"\nassistant: {request.answer[:MAX_MESSAGE_CHARS]}"
         try:
             proposed = parse_json_object(provider.complete(system, transcript, json_object=True))
             basis = "language model"
@@ -588,8 +692,8 @@ def suggest_ticket_detailed(
     priority = _match(proposed.get("priority"), [p.value for p in Priority]) or _heuristic_priority(
         user_text, cat.default_priority or Priority.MEDIUM.value
     )
-    subject = str(proposed.get("subject") or "").strip() or _heuristic_subject(user_msgs[0])
-    description = str(proposed.get("description") or "").strip() or user_text
+    subject = str(proposed.get("subject") or "").strip() or _heuristic_subject(user_text)
+    description = request_description(request, str(proposed.get("description") or "").strip())
     suggestion = {
         "subject": subject[:SUBJECT_MAX],
         "description": description[:DESCRIPTION_MAX],
@@ -642,13 +746,12 @@ def suggest_reply(session: Session, actor: Employee, ticket_id: int, provider: P
         f"Ticket {ticket.ticket_number} — {ticket.subject}",
         f"Category: {ticket.category}{' / ' + ticket.sub_category if ticket.sub_category else ''}; "
         f"priority {ticket.priority}; status {ticket.status}.",
-        f"Requester's first name: {requester.first_name if requester else 'unknown'}",
-        f"Description:\n{ticket.description[:2000]}",
+        f"Description:\n{scrub(ticket.description[:2000])}",
         "Public thread (oldest first):",
     ]
     for c in thread[-10:]:
         who = "Requester" if c.user_id == ticket.employee_id else "Support"
-        lines.append(f"- {who}: {c.comment[:800]}")
+        lines.append(f"- {who}: {scrub(c.comment[:800])}")
     if not thread:
         lines.append("- (no replies yet)")
     hits = knowledge.search_articles(session, actor, ticket.subject[: knowledge.QUERY_MAX], match="any", limit=3)
@@ -657,8 +760,11 @@ def suggest_reply(session: Session, actor: Employee, ticket_id: int, provider: P
         for h in hits:
             passage = best_passage(h.article.body, f"{ticket.subject} {ticket.description}", 500)
             lines.append(f"* {h.article.title} ({_article_link(h.article.id)}):\n{passage}")
+    # Nobody's name leaves (the requester's is put back into the draft here, not sent).
+    sent = name_scrub.scrub_names(session, "\n".join(lines), keep=_asker_names(actor))
     try:
-        return provider.complete(REPLY_PROMPT, "\n".join(lines)).strip()
+        draft = provider.complete(REPLY_PROMPT, sent).strip()
+        return draft.replace(REQUESTER, requester.first_name if requester else "")
     except Exception as exc:
         log.warning("suggest_reply by %s failed: %s", provider.name, exc)
         raise DomainError(_failure_notice(exc).split(",")[0] + "; please write the reply yourself.") from None

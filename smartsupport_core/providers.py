@@ -10,7 +10,10 @@ Providers only ever see sources the assistant already filtered for the user.
 from __future__ import annotations
 
 import json
+import queue
 import re
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -48,11 +51,63 @@ class ProviderUnavailable(Exception):
     """The provider cannot generate text (retrieval-only, or the model failed)."""
 
 
+class AnswerTimeout(TimeoutError):
+    """The whole answer took longer than the provider's time-out (see `within`)."""
+
+
+_END = object()
+
+
+def within(chunks: Iterator[str], seconds: float) -> Iterator[str]:
+    """`chunks`, but ending with `AnswerTimeout` once `seconds` have passed since the first
+    call, however the stream trickles.
+
+    Why a thread: the SDK's time-out bounds each network read, not the answer; a model that
+    sends one token a second never trips it. The stream is read by a daemon thread into a
+    queue, and the caller waits on the queue only until the deadline. After the deadline the
+    thread is told to stop and closes the stream at its next chunk (or when the SDK's own read
+    time-out fires), so nothing keeps the caller waiting.
+    """
+    inbox: queue.Queue[object] = queue.Queue()
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    break
+                inbox.put(chunk)
+            inbox.put(_END)
+        except BaseException as exc:  # handed to the caller, who decides what a failure means
+            inbox.put(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    deadline = time.monotonic() + seconds
+    threading.Thread(target=pump, name="model-stream", daemon=True).start()
+    try:
+        while True:
+            try:
+                item = inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AnswerTimeout(f"no complete answer within {seconds:g} s") from None
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield str(item)
+    finally:
+        stop.set()
+
+
 class Provider(Protocol):
     """What the assistant needs from a language model (or from its absence)."""
 
     name: str
     generative: bool
+    timeout: float | None  # seconds for a whole answer (None: no model, nothing to wait for)
 
     def answer(self, system: str, turn: Turn) -> Iterator[str]:
         """Stream the answer to `turn` as text chunks."""
@@ -85,6 +140,7 @@ class RetrievalOnlyProvider:
 
     name = "retrieval only"
     generative = False
+    timeout = None
 
     NO_MODEL = "No language model is configured, so here is what I found in the help centre and in past tickets."
     NOTHING = (
@@ -127,6 +183,7 @@ class OpenAICompatibleProvider:
         from openai import OpenAI  # imported lazily: the retrieval-only default needs no SDK set-up
 
         self.model = model
+        self.timeout = timeout
         self.name = f"{model} at {base_url}" if base_url else model
         self.max_tokens = max_tokens
         # Local servers (llama.cpp, Ollama) take any key; the SDK insists on one.

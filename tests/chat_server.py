@@ -3,8 +3,11 @@
 It speaks real HTTP to the real `openai` SDK, so the provider's time-out, error and
 streaming handling are exercised for real; `behaviour` decides what each request gets:
 "error" (HTTP 500), "sleep" (answers after `delay` seconds), "stream"/"reply" (the given
-text, streamed as server-sent events when the client asked for a stream), "no-json-mode"
-(HTTP 400 whenever `response_format` is sent). Every request body is kept in `requests`,
+text, streamed as server-sent events when the client asked for a stream), "trickle" (streams
+one piece every `delay` seconds: a model that never stops for long but never finishes either),
+"no-json-mode" (HTTP 400 whenever `response_format` is sent). A stream is sent word by word,
+or in pieces of `chunk_chars` characters when that is set (a 5 MB answer in a few hundred
+events). Every request body is kept in `requests`,
 so tests can check what the model was (and was not) shown.
 """
 
@@ -18,10 +21,18 @@ from typing import Any
 
 
 class ChatServer:
-    def __init__(self, behaviour: str = "reply", text: str = "Hello from the model.", delay: float = 3.0) -> None:
+    def __init__(
+        self,
+        behaviour: str = "reply",
+        text: str = "Hello from the model.",
+        delay: float = 3.0,
+        chunk_chars: int | None = None,
+    ) -> None:
         self.behaviour = behaviour
         self.text = text
         self.delay = delay
+        self.chunk_chars = chunk_chars
+        self.streamed_until: float | None = None  # when the last piece was written (or refused)
         self.requests: list[dict[str, Any]] = []
         server = self
 
@@ -53,9 +64,9 @@ class ChatServer:
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
                     self.end_headers()
-                    words = server.text.split(" ")
-                    for i, word in enumerate(words):
-                        piece = word if i == 0 else " " + word
+                    for piece in server.pieces():
+                        if server.behaviour == "trickle":
+                            time.sleep(server.delay)
                         chunk = {
                             "id": "c1",
                             "object": "chat.completion.chunk",
@@ -63,8 +74,13 @@ class ChatServer:
                             "model": request.get("model", "stub"),
                             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
                         }
-                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                        self.wfile.flush()
+                        try:
+                            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                            self.wfile.flush()
+                        except OSError:  # the client hung up (its deadline passed): stop streaming
+                            server.streamed_until = time.monotonic()
+                            return
+                        server.streamed_until = time.monotonic()
                     self.wfile.write(b"data: [DONE]\n\n")
                     return
                 self._json(
@@ -88,6 +104,13 @@ class ChatServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def pieces(self) -> list[str]:
+        """The streamed answer's pieces: words (with their leading space), or fixed slices."""
+        if self.chunk_chars:
+            return [self.text[i : i + self.chunk_chars] for i in range(0, len(self.text), self.chunk_chars)]
+        words = self.text.split(" ")
+        return [word if i == 0 else " " + word for i, word in enumerate(words)]
 
     @property
     def base_url(self) -> str:

@@ -71,7 +71,9 @@ def test_create_a_ticket_prefills_the_submit_page(session, employee):
     assert at.selectbox(key=f"submit_0_{it.id}_sub").value == "Printer/Scanner Setup or Issue"
     assert at.selectbox(key=f"submit_0_{it.id}_priority").value == "Medium"
     assert at.text_input(key="submit_0_subject").value == "The printer on the 2nd floor shows offline"
-    assert at.text_area(key="submit_0_description").value == "The printer on the 2nd floor shows offline"
+    description = at.text_area(key="submit_0_description").value
+    assert description.startswith("The printer on the 2nd floor shows offline\n\nThe assistant found")
+    assert "- Printer is not printing or shows offline (" in description  # what the assistant found
     assert any("Pre-filled from your conversation" in i.value for i in at.info)
 
 
