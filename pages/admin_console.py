@@ -20,7 +20,7 @@ from portal import state
 from portal.safe_text import md_escape, show_errors
 from smartsupport_core import admin_config as ac
 from smartsupport_core import policy
-from smartsupport_core.errors import DomainError, ValidationError
+from smartsupport_core.errors import DomainError, ValidationError, field_label
 from smartsupport_core.policy import Action
 from smartsupport_core.queue import PRIORITY_ORDER
 from smartsupport_core.vocab import SlaClock
@@ -287,7 +287,7 @@ with sla_tab:
                         with s.begin_nested():
                             ac.update_sla_target(s, user, priority, **v)
                     except ValidationError as exc:
-                        errors.update({f"{priority} {k}": m for k, m in exc.errors.items()})
+                        errors.update({f"{priority} {field_label(k).lower()}": m for k, m in exc.errors.items()})
                 if errors:
                     raise ValidationError(errors)
 

@@ -1,46 +1,42 @@
-"""Home: what the portal is, where to go next, and (in demo mode) the demo accounts."""
+"""Home: an inbox per role — counts of what needs the signed-in person, each opening its list.
+
+The tiles and their counts come from `inbox.tiles` (the same filters the queue and My tickets
+list by); one click on a tile opens that list. Visitors get the sign-in and register links.
+"""
 
 from __future__ import annotations
-
-import os
-from collections import Counter
 
 import streamlit as st
 
 from portal import state
 from portal.nav import PAGES, page_file, visible
-from smartsupport_core.tickets import list_my_tickets
-from smartsupport_core.vocab import OPEN_STATUSES, status_label
+from smartsupport_core import inbox
 
-st.title("SmartSupport")
-st.write(
-    "The internal help desk for IT, HR, Finance, Facilities and Asset requests: file a ticket, "
-    "follow it to resolution, and ask the assistant first."
-)
 user = state.current_user()
 if user is None:
+    st.title("SmartSupport")
+    st.write(
+        "The internal help desk for IT, HR, Finance, Facilities and Asset requests: file a ticket, "
+        "follow it to resolution, and ask the assistant first."
+    )
     st.page_link(page_file("sign_in.py"), label="Sign in", icon=":material/login:")
     st.page_link(page_file("register.py"), label="Register for an account", icon=":material/person_add:")
-else:
-    st.text(f"Signed in as {user.full_name} ({user.role}, {user.department}).")
-    with state.session() as s:
-        mine = list_my_tickets(s, user)
-    open_mine = Counter(status_label(t.status or "", for_requester=True) for t in mine if t.status in OPEN_STATUSES)
-    cols = st.columns(max(1, len(open_mine)) + 1)
-    cols[0].metric("My open tickets", sum(open_mine.values()))
-    for col, (label, n) in zip(cols[1:], sorted(open_mine.items()), strict=False):
-        col.metric(label, n)
-    st.subheader("Go to")
-    for spec in PAGES:
-        if spec.public or not visible(spec, user):  # Home itself is public
-            continue
-        st.page_link(page_file(spec.file), label=spec.title, icon=spec.icon)
+    st.stop()
 
-if os.environ.get("SMARTSUPPORT_DEMO_MODE") == "1":
-    from smartsupport_core.demo import DEFAULT_PASSWORD, DEMO_ACCOUNTS
+st.title(f"Hello, {user.first_name}")
+st.caption(f"{user.role} · {user.department}")
+with state.session() as s:
+    tiles = inbox.tiles(s, user)
 
-    st.subheader("Demo accounts")
-    st.table(
-        [{"e-mail": a.email, "role": f"{a.role} ({a.department})", "company ID": a.company_id} for a in DEMO_ACCOUNTS]
-    )
-    st.caption(f"The password is the one printed by `smartsupport demo` (default `{DEFAULT_PASSWORD}`).")
+columns = st.columns(max(1, len(tiles)))
+for column, tile in zip(columns, tiles, strict=False):
+    with column.container(border=True, key=f"tile_{tile.key}"):
+        st.metric(tile.label, tile.shown)
+        st.page_link(page_file(tile.page), label="Open the list", icon=":material/arrow_forward:",
+                     query_params=tile.params or None)
+
+st.subheader("Go to")
+for spec in PAGES:
+    if spec.public or not visible(spec, user) or spec.hidden:  # Home itself is public
+        continue
+    st.page_link(page_file(spec.file), label=spec.title, icon=spec.icon)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from portal import auth, state
@@ -42,3 +44,19 @@ if auth.sso_configured():
 st.divider()
 st.write("New here?")
 st.page_link(page_file("register.py"), label="Register for an account", icon=":material/person_add:")
+
+# The demo's accounts, on a demo database only (`smartsupport run --demo`), and only here.
+if os.environ.get("SMARTSUPPORT_DEMO_MODE") == "1":
+    from smartsupport_core.demo import DEFAULT_PASSWORD, DEMO_ACCOUNTS, is_demo_database
+
+    with state.session() as s:
+        demo_data = is_demo_database(s)
+    if demo_data:
+        st.subheader("Demo accounts")
+        st.table(
+            [
+                {"E-mail address": a.email, "Role": f"{a.role} ({a.department})", "Company ID": a.company_id}
+                for a in DEMO_ACCOUNTS
+            ]
+        )
+        st.caption(f"The password is the one printed by `smartsupport demo` (default `{DEFAULT_PASSWORD}`).")

@@ -19,7 +19,8 @@ import streamlit as st
 from portal import state
 from portal import ticket_summary as ticket_summary_view
 from portal.canned_picker import canned_picker
-from smartsupport_core import assistant, attachments, ratings, tickets, workflow
+from portal.nav import page_file
+from smartsupport_core import assistant, attachments, ratings, ticket_states, tickets, workflow
 from smartsupport_core.errors import DomainError, NotFound, ValidationError
 from smartsupport_core.models import Employee
 from smartsupport_core.providers import get_provider
@@ -56,22 +57,23 @@ if raw_id is not None:
         ticket_id = int(raw_id)
     except ValueError:
         ticket_id = None
-if ticket_id is None:
-    st.title("Ticket")
-    with state.session() as s:
-        mine = tickets.list_my_tickets(s, s.get(Employee, user.id))
+if ticket_id is None:  # reached without a ticket: find one by its number
+    st.title("Find a ticket")
     if raw_id is not None:
         st.error("That ticket link is not valid.")
-    if not mine:
-        st.info("Open a ticket from My tickets or the queue.")
-        st.stop()
-    choice = st.selectbox(
-        "Open one of your tickets", mine, format_func=lambda t: f"{t.ticket_number} — {t.subject}", index=None
-    )
-    if choice is None:
-        st.stop()
-    st.query_params["id"] = str(choice.id)
-    ticket_id = choice.id
+    with st.form("ticket_find"):
+        number = st.text_input("Ticket number*", placeholder="TKT2026000123", max_chars=20, key="ticket_find_number")
+        go = st.form_submit_button("Open")
+    if go:
+        with state.session() as s:
+            found = tickets.find_by_number(s, s.get(Employee, user.id), number)
+        if found is None:
+            st.error("Ticket number: no ticket with that number that you may see.")
+        else:
+            st.query_params["id"] = str(found.id)
+            st.rerun()
+    st.page_link(page_file("my_tickets.py"), label="My tickets", icon=":material/confirmation_number:")
+    st.stop()
 
 flash = st.session_state.pop(f"ticket_flash_{ticket_id}", None)
 if flash:
@@ -102,6 +104,8 @@ try:
         staff_choices = tickets.assignable_staff(s, ticket) if can.may_assign else []
         tokens = {a.id: attachments.download_token(s, me, a.id) for a in files}
         previews = {a.id: attachments.preview_content(s, me, a.id) for a in files}
+        ticket_states.mark_seen(s, me.id, ticket.id)  # "updated by the requester since I last looked"
+        s.commit()
         s.expunge_all()
 except NotFound as exc:  # perhaps a department head, who may read the summary only
     if not ticket_summary_view.show(user, ticket_id):

@@ -39,6 +39,7 @@ def main() -> None:
                 icon=spec.icon,
                 url_path=spec.url_path,
                 default=spec.default,
+                visibility="hidden" if spec.hidden else "visible",
             )
             for spec in specs
         ]

@@ -31,6 +31,9 @@ class PageSpec:
     public: bool = False  # shown to visitors who are not signed in
     default: bool = False
     visitors_only: bool = False  # shown only to visitors (Sign in, Register)
+    #: Reachable by URL and links, not listed in the sidebar (the ticket page is opened from
+    #: a list or a link; listed, it was a dead-end picker).
+    hidden: bool = False
 
 
 #: The sidebar's sections, top to bottom ("" is the untitled top group: Home). Every page is
@@ -50,7 +53,8 @@ PAGES: list[PageSpec] = [
         Action.VIEW_OWN_TICKETS,
         "my-tickets",
     ),
-    PageSpec("ticket.py", "Ticket detail", ":material/description:", "Tickets", Action.VIEW_OWN_TICKETS, "ticket"),
+    PageSpec("ticket.py", "Ticket", ":material/description:", "Tickets", Action.VIEW_OWN_TICKETS, "ticket",
+             hidden=True),
     PageSpec("queue.py", "Queue", ":material/view_list:", "Tickets", needs=Action.USE_QUEUE, url_path="queue"),
     PageSpec("dashboard.py", "SLA dashboard", ":material/monitoring:", "Reports", Action.VIEW_REPORTS, "dashboard"),
     PageSpec("sign_in.py", "Sign in", ":material/login:", "Account", url_path="sign-in", public=True,

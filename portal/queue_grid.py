@@ -1,41 +1,57 @@
-"""The queue grid's data: the editor's input frame, and edits read back from its output.
+"""The queue grid's data: the frame the read-only grid shows, and the export table.
 
-Kept out of the page script so it is plain, testable code. The input frame is built once
-per (view, page, refresh) and kept in `st.session_state`; the page never feeds the editor's
-output back in as its input (that loses every second edit). Edits are found by comparing
-the editor's output with that stable input, row by row (the index is the ticket id).
+The grid is an `st.dataframe` with row selection; what may be changed on the selected
+tickets is offered by the side panel from `triage.choices` (a grid column's options would be
+the same for every row, so the grid would offer choices the server refuses). The frame
+carries only the columns the user chose to see (no hidden id or version column: the ticket
+ids of the rows are kept beside it, in the same order), so the browser receives nothing it
+does not show. Rows keep their order while a row is selected (`patch_rows`), so a save does
+not move the selection or the scroll position.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from smartsupport_core.queue import COLUMNS, SLA_LABELS, QueueRow
-from smartsupport_core.queue_edits import KEEP, RowEdit
+from smartsupport_core.queue import SLA_LABELS, QueueRow
 
-UNASSIGNED = "— unassigned —"
-EDITABLE = ("status", "priority", "assignee")
-#: The ticket detail page (its url_path in portal/nav.py), opened from the grid.
-TICKET_URL = "ticket?id={id}"
-_AFTER_SLA = COLUMNS.index("sla") + 1
-#: The queue's sortable columns (`queue.COLUMNS`, one list for sorting and the grid) plus the
-#: link that opens a ticket, first, and the SLA due time right after the SLA state.
-GRID_COLUMNS = ("open", *COLUMNS[:_AFTER_SLA], "due", *COLUMNS[_AFTER_SLA:])
-
-
-def staff_label(staff_id: int, name: str, department: str) -> str:
-    """Unique, readable label of an assignee option (names can repeat)."""
-    return f"{name} ({department}) #{staff_id}"
-
-
-def assignee_options(staff: Sequence[tuple[int, str, str]]) -> dict[str, int | None]:
-    """Label -> employee id (None for unassigned), in display order."""
-    options: dict[str, int | None] = {UNASSIGNED: None}
-    options.update({staff_label(i, n, d): i for i, n, d in staff})
-    return options
+#: Grid columns a user may show, in display order: what is triaged first (status, priority,
+#: assignee), then what it is judged by. The ticket number is always shown.
+COLUMN_TITLES: dict[str, str] = {
+    "number": "Ticket",
+    "status": "Status",
+    "priority": "Priority",
+    "assignee": "Assignee",
+    "sla": "SLA",
+    "due": "Next due",
+    "subject": "Subject",
+    "requester": "Requester",
+    "department": "Department",
+    "category": "Category",
+    "age": "Age",
+}
+OPTIONAL_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_TITLES if c != "number")
+#: Shown unless the user picks others: these fit beside the side panel at 1,440 px.
+DEFAULT_COLUMNS: tuple[str, ...] = ("status", "priority", "assignee", "sla", "subject")
+#: Pixel widths (the grid is sized to fit its container without a horizontal scroll bar).
+WIDTHS: dict[str, int] = {
+    "number": 122,
+    "status": 96,
+    "priority": 74,
+    "assignee": 132,
+    "sla": 84,
+    "due": 104,
+    "subject": 240,
+    "requester": 128,
+    "department": 120,
+    "category": 120,
+    "age": 64,
+}
+UNASSIGNED = "Unassigned"
 
 
 def format_age(age: dt.timedelta) -> str:
@@ -49,65 +65,32 @@ def format_age(age: dt.timedelta) -> str:
     return f"{mins}m"
 
 
-def input_frame(rows: Sequence[QueueRow], labels_by_id: Mapping[int, str]) -> pd.DataFrame:
-    """The editor's input: one row per ticket, indexed by ticket id."""
+def _cell(row: QueueRow, column: str, tz: ZoneInfo) -> object:
+    if column == "assignee":
+        return row.assignee or UNASSIGNED
+    if column == "sla":
+        return SLA_LABELS.get(row.sla, "—") if row.sla else "—"
+    if column == "due":
+        return row.next_due.astimezone(tz).strftime("%a %d %b %H:%M") if row.next_due else "—"
+    if column == "age":
+        return format_age(row.age)
+    return getattr(row, column)
 
-    def assignee(row: QueueRow) -> str:
-        if row.assignee_id is None:
-            return UNASSIGNED
-        # Someone no longer assignable (e.g. deactivated) still shows, by name.
-        return labels_by_id.get(row.assignee_id) or f"{row.assignee} #{row.assignee_id}"
 
-    df = pd.DataFrame(
-        {
-            "open": [TICKET_URL.format(id=r.id) for r in rows],
-            "number": [r.number for r in rows],
-            "subject": [r.subject for r in rows],
-            "requester": [r.requester for r in rows],
-            "department": [r.department for r in rows],
-            "category": [r.category for r in rows],
-            "priority": [r.priority for r in rows],
-            "status": [r.status for r in rows],
-            "assignee": [assignee(r) for r in rows],
-            "age": [format_age(r.age) for r in rows],
-            "sla": [SLA_LABELS.get(r.sla, "—") if r.sla else "—" for r in rows],
-            "due": pd.to_datetime([r.next_due for r in rows], utc=True),
-            "version": pd.array([r.version for r in rows], dtype="Int64"),
-        },
-        index=pd.Index([r.id for r in rows], name="ticket_id", dtype="int64"),
-        columns=list(GRID_COLUMNS),
+def grid_frame(rows: Sequence[QueueRow], columns: Sequence[str], tz: ZoneInfo) -> pd.DataFrame:
+    """The grid's frame: the ticket number and the chosen `columns`, one row per ticket, as
+    text; its row order is `rows`' order (the caller keeps the ids beside it)."""
+    shown = ["number", *[c for c in OPTIONAL_COLUMNS if c in columns]]
+    return pd.DataFrame(
+        {COLUMN_TITLES[c]: [_cell(r, c, tz) for r in rows] for c in shown},
+        columns=[COLUMN_TITLES[c] for c in shown],
+        dtype=object,
     )
-    for column in GRID_COLUMNS:
-        if column not in ("due", "version"):
-            df[column] = df[column].astype(object)
-    return df
 
 
-def edits_from_grid(before: pd.DataFrame, after: pd.DataFrame, options: Mapping[str, int | None]) -> list[RowEdit]:
-    """One `RowEdit` per row whose status, priority or assignee differs from the input."""
-    edits: list[RowEdit] = []
-    for ticket_id in before.index:
-        if ticket_id not in after.index:
-            continue
-        old, new = before.loc[ticket_id], after.loc[ticket_id]
-        status = new["status"] if new["status"] != old["status"] else None
-        priority = new["priority"] if new["priority"] != old["priority"] else None
-        assignee = KEEP
-        if new["assignee"] != old["assignee"] and new["assignee"] in options:
-            assignee = options[new["assignee"]]
-        if status is None and priority is None and assignee is KEEP:
-            continue
-        edits.append(
-            RowEdit(
-                int(ticket_id),
-                int(old["version"]),
-                status=status or None,
-                priority=priority or None,
-                assignee_id=assignee,
-                label=str(old["number"]),
-            )
-        )
-    return edits
+def patch_rows(rows: Sequence[QueueRow], fresh: Mapping[int, QueueRow]) -> list[QueueRow]:
+    """`rows` in the same order, each replaced by its `fresh` version when there is one."""
+    return [fresh.get(r.id, r) for r in rows]
 
 
 def export_frame(rows: Sequence[QueueRow]) -> pd.DataFrame:

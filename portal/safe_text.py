@@ -17,11 +17,11 @@ def md_escape(text: str) -> str:
 
 
 def show_errors(exc: DomainError) -> None:
-    """A core error as messages: one per field of a `ValidationError` ("field: message";
-    form-wide `__all__` without the prefix), else the error's text; all shown verbatim."""
+    """A core error as messages: one per field of a `ValidationError` ("Label: message", the
+    label a person sees; form-wide `__all__` without the prefix), else the error's text; all
+    shown verbatim."""
     if isinstance(exc, ValidationError):
-        for field, message in exc.errors.items():
-            prefix = "" if field == "__all__" else f"{field}: "
-            st.error(prefix + md_escape(message))
+        for label, message in exc.labelled():
+            st.error(("" if label is None else f"{label}: ") + md_escape(message))
     else:
         st.error(md_escape(str(exc)))

@@ -475,6 +475,14 @@ def list_accounts(session: Session, actor: Employee, *, search: str = "") -> lis
     return list(session.scalars(stmt))
 
 
+def awaiting_approval(session: Session, actor: Employee) -> int:
+    """How many active accounts wait for an admin's decision (the Pending list of the
+    accounts page, which `list_accounts` puts first)."""
+    require(actor, Action.MANAGE_ACCOUNTS)
+    stmt = select(func.count()).select_from(Employee).where(Employee.status == P, Employee.is_active.is_(True))
+    return session.scalar(stmt) or 0
+
+
 # --- Own account ----------------------------------------------------------------------------
 
 

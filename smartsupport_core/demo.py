@@ -135,6 +135,14 @@ def validate_password(password: str) -> str | None:
     return None
 
 
+def is_demo_database(session: Session) -> bool:
+    """True when the demo's accounts are in the database (the sign-in page lists them only
+    then, and only when the portal was started with `--demo`)."""
+    emails = [a.email for a in DEMO_ACCOUNTS]
+    found = session.scalar(select(func.count()).select_from(Employee).where(Employee.email.in_(emails)))
+    return found == len(emails)
+
+
 def database_is_empty(engine: Engine) -> bool:
     """True when there are neither accounts nor tickets (seeded configuration does not count)."""
     with engine.connect() as conn:

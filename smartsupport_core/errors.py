@@ -19,6 +19,65 @@ class DomainError(Exception):
         return self.message
 
 
+#: The label a person sees for each field a service names (forms show these labels), so a
+#: message reads "Reason: a reason is required", not "reason: A reason is required". A field
+#: not listed is shown as its words ("day_start" -> "Day start"); "filters.x" as x's label.
+FIELD_LABELS: dict[str, str] = {
+    "assigned_to": "Assignee",
+    "assigned_department": "Department",
+    "attachments": "Attachments",
+    "body": "Text",
+    "comment": "Comment",
+    "company_id": "Company ID",
+    "created_to": "Created to",
+    "current_password": "Current password",
+    "date_to": "To",
+    "default_priority": "Default priority",
+    "email": "E-mail address",
+    "head_email": "Department head's e-mail",
+    "ids": "Tickets",
+    "is_active": "Active",
+    "is_published": "Published",
+    "mute_non_essential": "Mute non-essential e-mail",
+    "page_size": "Rows",
+    "password_confirm": "Confirm password",
+    "priorities": "Priority",
+    "query": "Search",
+    "record_id": "Record",
+    "resolution_clock": "Resolution clock",
+    "resolution_minutes": "Resolution target",
+    "response_clock": "Response clock",
+    "sla_state": "SLA",
+    "states": "State",
+    "statuses": "Status",
+    "sub_categories": "Sub-categories",
+    "sub_category": "Sub-category",
+    "text": "Search",
+    "working_days": "Working days",
+}
+
+
+def field_label(field: str) -> str:
+    """The label a person sees for a field name (see `FIELD_LABELS`)."""
+    name = field.rsplit(".", 1)[-1]
+    if " " in name:  # already words (e.g. "High resolution target", built by a page)
+        return name
+    return FIELD_LABELS.get(name) or name.replace("_", " ").strip().capitalize()
+
+
+def _after_label(message: str) -> str:
+    """A message as it reads after "Label: ": an ordinary first word loses its capital ("A
+    reason is required" -> "a reason is required"); a name or number keeps it ("Casey
+    Coordinator is ...", "Ticket TKT2026000001 is ...")."""
+    words = message.split(" ", 2)
+    first = words[0]
+    if not (first.isalpha() and first[:1].isupper() and (len(first) == 1 or first[1:].islower())):
+        return message
+    if len(words) > 1 and words[1][:1].isupper():
+        return message
+    return first[:1].lower() + message[1:]
+
+
 class ValidationError(DomainError):
     """Input breaks a rule; `errors` maps each field to its message (all of them at once)."""
 
@@ -27,9 +86,16 @@ class ValidationError(DomainError):
             errors = {field or "__all__": errors}
         self.errors = dict(errors)
         first_field, first_message = next(iter(self.errors.items()))
-        text = "; ".join(msg if f == "__all__" else f"{f}: {msg}" for f, msg in self.errors.items())
-        super().__init__(text, field=None if first_field == "__all__" else first_field)
+        super().__init__("; ".join(self.lines()), field=None if first_field == "__all__" else first_field)
         self.first_message = first_message
+
+    def labelled(self) -> list[tuple[str | None, str]]:
+        """(label a person sees or None for a form-wide message, message) per field."""
+        return [(None, m) if f == "__all__" else (field_label(f), _after_label(m)) for f, m in self.errors.items()]
+
+    def lines(self) -> list[str]:
+        """One line per field, as a person reads it: "Reason: a reason is required"."""
+        return [m if label is None else f"{label}: {m}" for label, m in self.labelled()]
 
 
 class PermissionDenied(DomainError):

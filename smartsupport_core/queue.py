@@ -433,6 +433,20 @@ def export_rows(
     return _rows(session, _rows_stmt(filters, parts, _conditions(actor, filters, parts)).limit(limit), now)
 
 
+def rows_by_id(
+    session: Session, actor: Employee, ticket_ids: list[int], *, now: dt.datetime | None = None
+) -> dict[int, QueueRow]:
+    """The current queue rows of these tickets (visible ones only), to refresh rows in place
+    after a save without re-sorting the grid under the user's selection."""
+    policy.require(actor, Action.USE_QUEUE)
+    if not ticket_ids:
+        return {}
+    now = now or dt.datetime.now(dt.UTC)
+    parts = _sla_parts(session, now)
+    conds = [policy.ticket_visibility(actor), Ticket.id.in_([int(i) for i in ticket_ids])]
+    return {r.id: r for r in _rows(session, _rows_stmt(QueueFilters(), parts, conds), now)}
+
+
 def count_new_since(session: Session, actor: Employee, filters: QueueFilters, since: dt.datetime) -> int:
     """Tickets in this view submitted after `since` (the live queue's "new" badge)."""
     policy.require(actor, Action.USE_QUEUE)
@@ -497,5 +511,6 @@ __all__ = [
     "export_rows",
     "filter_choices",
     "query_queue",
+    "rows_by_id",
     "validate_filters",
 ]

@@ -62,6 +62,8 @@ class RowEdit:
     priority: str | None = None
     assignee_id: int | _Keep | None = KEEP
     label: str | None = None  # ticket number as the grid showed it, for messages
+    note: str | None = None  # the status change's note (a rejection's reason)
+    assignee_name: str | None = None  # the new assignee's name, for messages
 
     @property
     def is_empty(self) -> bool:
@@ -70,7 +72,9 @@ class RowEdit:
     def describe(self) -> str:
         parts = []
         if self.assignee_id is not KEEP:
-            parts.append("unassign" if self.assignee_id is None else f"assign to #{self.assignee_id}")
+            parts.append(
+                "unassigned" if self.assignee_id is None else f"assigned to {self.assignee_name or 'the chosen person'}"
+            )
         if self.priority is not None:
             parts.append(f"priority {self.priority}")
         if self.status is not None:
@@ -118,7 +122,7 @@ def _apply_row(session: Session, actor: Employee, edit: RowEdit) -> int:
         nonlocal version
         if edit.status is not None:
             version = tickets.change_status(
-                session, actor, edit.ticket_id, edit.status, expected_version=version
+                session, actor, edit.ticket_id, edit.status, note=edit.note, expected_version=version
             ).version
 
     if status_first:
@@ -181,9 +185,20 @@ def bulk_edits(
     status: str | None = None,
     priority: str | None = None,
     assignee_id: int | _Keep | None = KEEP,
+    note: str | None = None,
+    assignee_name: str | None = None,
 ) -> list[RowEdit]:
     """The same change for every selected (ticket id, version seen, label) row."""
     return [
-        RowEdit(ticket_id, version, status=status, priority=priority, assignee_id=assignee_id, label=label)
+        RowEdit(
+            ticket_id,
+            version,
+            status=status,
+            priority=priority,
+            assignee_id=assignee_id,
+            label=label,
+            note=note,
+            assignee_name=assignee_name,
+        )
         for ticket_id, version, label in selected
     ]

@@ -1,8 +1,11 @@
 """Saved queue views: a coordinator's named filter sets.
 
 A view is a `QueueFilters` stored as JSON under a name unique per owner. Everyone also has
-the built-in default view "Assigned to me, not closed" (not a row: it cannot be deleted or
-overwritten). Views are personal: only their owner lists, replaces or deletes them.
+built-in views (not rows: they cannot be deleted or overwritten), chosen by role so the
+queue opens on the work that needs the user (issue 14): an admin's first view is "Needs
+approval", a coordinator's "Mine and unassigned in my department"; Home's tiles are these
+views (same filters, so the tile's count is the number the queue shows). Views are
+personal: only their owner lists, replaces or deletes them.
 """
 
 from __future__ import annotations
@@ -17,30 +20,79 @@ from .errors import NotFound, ValidationError
 from .models import Employee, SavedView
 from .policy import Action
 from .queue import DEFAULT_FILTERS, DEFAULT_VIEW_NAME, QueueFilters, validate_filters
-from .vocab import AuditAction
+from .ticket_states import TicketState
+from .vocab import AuditAction, Role
 
 NAME_MAX = 100
 
 
 @dataclass(frozen=True)
 class View:
-    id: int | None  # None: the built-in default view
+    id: int | None  # None: a built-in view
     name: str
     filters: QueueFilters
+    key: str | None = None  # a built-in view's stable name in links (`/queue?view=<key>`)
 
     @property
     def builtin(self) -> bool:
         return self.id is None
 
 
-DEFAULT_VIEW = View(None, DEFAULT_VIEW_NAME, DEFAULT_FILTERS)
+DEFAULT_VIEW = View(None, DEFAULT_VIEW_NAME, DEFAULT_FILTERS, "assigned-to-me-not-closed")
+_BY_SLA = {"sort": "sla"}
+
+
+def builtin_views(actor: Employee) -> list[View]:
+    """The actor's built-in views, their default first (`ticket_states` names the states)."""
+    if actor.role == Role.ADMIN.value:
+        views = [
+            View(None, "Needs approval", QueueFilters(states=(TicketState.AWAITING_APPROVAL,), **_BY_SLA),
+                 "needs-approval"),
+            View(None, "Breached", QueueFilters(states=(TicketState.BREACHED,), **_BY_SLA), "breached"),
+            View(None, "Unassigned", QueueFilters(states=(TicketState.UNASSIGNED,), **_BY_SLA), "unassigned"),
+        ]
+    else:
+        views = [
+            View(
+                None,
+                "Mine and unassigned in my department",
+                QueueFilters(states=(TicketState.OPEN,), assignee="mine_or_department", **_BY_SLA),
+                "mine-and-department",
+            ),
+            View(None, "Assigned to me", QueueFilters(states=(TicketState.OPEN,), assignee="me", **_BY_SLA),
+                 "assigned-to-me"),
+            View(
+                None,
+                "Unassigned in my department",
+                QueueFilters(states=(TicketState.UNASSIGNED,), department=actor.department, **_BY_SLA),
+                "unassigned-in-department",
+            ),
+            View(None, "Breached or due within 4 business hours",
+                 QueueFilters(states=(TicketState.URGENT,), **_BY_SLA), "urgent"),
+            View(None, "Updated by the requester since I last looked",
+                 QueueFilters(states=(TicketState.UPDATED_BY_REQUESTER,), **_BY_SLA), "updated-by-requester"),
+        ]
+    return [*views, DEFAULT_VIEW]
+
+
+def _all_builtin_names() -> frozenset[str]:
+    someone = {role: Employee(role=role, department="") for role in (Role.ADMIN.value, Role.COORDINATOR.value)}
+    return frozenset(v.name.casefold() for who in someone.values() for v in builtin_views(who))
+
+
+#: No saved view may take a built-in view's name (whoever's built-in it is: names stay unambiguous).
+BUILTIN_NAMES = _all_builtin_names()
+
+
+def builtin_view(actor: Employee, key: str) -> View | None:
+    return next((v for v in builtin_views(actor) if v.key == key), None)
 
 
 def list_views(session: Session, actor: Employee) -> list[View]:
-    """The default view first, then the actor's own views by name."""
+    """The built-in views first (the default view first of all), then the actor's own by name."""
     policy.require(actor, Action.USE_QUEUE)
     rows = session.scalars(select(SavedView).where(SavedView.owner_id == actor.id).order_by(SavedView.name))
-    return [DEFAULT_VIEW, *(View(r.id, r.name, QueueFilters.from_dict(r.filters)) for r in rows)]
+    return [*builtin_views(actor), *(View(r.id, r.name, QueueFilters.from_dict(r.filters)) for r in rows)]
 
 
 def save_view(session: Session, actor: Employee, name: str, filters: QueueFilters, *, overwrite: bool = False) -> View:
@@ -52,8 +104,8 @@ def save_view(session: Session, actor: Employee, name: str, filters: QueueFilter
         errors["name"] = "a view needs a name"
     elif len(name) > NAME_MAX:
         errors["name"] = f"at most {NAME_MAX} characters"
-    elif name.casefold() == DEFAULT_VIEW_NAME.casefold():
-        errors["name"] = f"'{DEFAULT_VIEW_NAME}' is the built-in default view; choose another name"
+    elif name.casefold() in BUILTIN_NAMES:
+        errors["name"] = f"'{name}' is a built-in view; choose another name"
     try:
         validate_filters(filters)
     except ValidationError as exc:

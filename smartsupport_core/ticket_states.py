@@ -70,6 +70,13 @@ class TicketState(StrEnum):
     UPDATED_BY_REQUESTER = "updated_by_requester"
 
 
+#: The states a requester narrows their own tickets by (My tickets, the employee's Home).
+MY_STATES: tuple[TicketState, ...] = (
+    TicketState.OPEN,
+    TicketState.WAITING_FOR_REQUESTER,
+    TicketState.AWAITING_CONFIRMATION,
+)
+
 STATE_LABELS: dict[str, str] = {
     TicketState.OPEN: "Open (work remains)",
     TicketState.BREACHED: "Breached",
@@ -215,6 +222,7 @@ def mark_seen(session: Session, viewer_id: int, ticket_id: int, at: dt.datetime 
 
 __all__ = [
     "DUE_SOON_BUSINESS_MINUTES",
+    "MY_STATES",
     "STATE_LABELS",
     "TicketState",
     "awaiting_approval",

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from . import attachments as files
-from . import audit, notifications, refdata, sla, ticket_insert, workflow
+from . import audit, notifications, refdata, sla, ticket_insert, ticket_states, workflow
 from .email_templates import TEMPLATES, ticket_link
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .models import (
@@ -719,6 +719,16 @@ def get_ticket(session: Session, actor: Employee, ticket_id: int) -> Ticket:
     return ticket
 
 
+def find_by_number(session: Session, actor: Employee, number: str) -> Ticket | None:
+    """The ticket with this number, if the actor may see it (None otherwise: not "forbidden",
+    so a number gives nothing away)."""
+    require(actor, Action.VIEW_OWN_TICKETS)
+    wanted = (number or "").strip().upper()
+    if not wanted:
+        return None
+    return session.scalars(select(Ticket).where(Ticket.ticket_number == wanted, ticket_visibility(actor))).first()
+
+
 def list_comments(session: Session, actor: Employee, ticket_id: int) -> list[TicketComment]:
     """The conversation; internal notes only for staff on this ticket (filtered in the query)."""
     ticket = get_ticket(session, actor, ticket_id)
@@ -764,17 +774,35 @@ def add_attachments(
     return [files.save_attachment(session, actor, ticket, name, content) for name, content in uploads]
 
 
-def list_my_tickets(session: Session, actor: Employee, *, limit: int = 500) -> list[Ticket]:
-    """The actor's own tickets, newest first."""
+def _own(actor: Employee, state: str | None) -> list[Any]:
+    """The actor's own tickets, narrowed to a `ticket_states` state when given."""
+    conds: list[Any] = [Ticket.employee_id == actor.id]
+    if state is not None:
+        if state not in {s.value for s in ticket_states.MY_STATES}:
+            raise ValidationError({"state": "must be one of " + ", ".join(ticket_states.MY_STATES)})
+        now = _now()
+        conds.append(ticket_states.condition(state, now=now, until=now, viewer_id=actor.id))
+    return conds
+
+
+def list_my_tickets(session: Session, actor: Employee, *, limit: int = 500, state: str | None = None) -> list[Ticket]:
+    """The actor's own tickets, newest first; `state`: only those in that `ticket_states`
+    state (My tickets' "Show" choice and Home's tiles use the same definition)."""
     require(actor, Action.VIEW_OWN_TICKETS)
     return list(
         session.scalars(
             select(Ticket)
-            .where(Ticket.employee_id == actor.id)
+            .where(*_own(actor, state))
             .order_by(Ticket.submit_date.desc(), Ticket.id.desc())
             .limit(limit)
         )
     )
+
+
+def count_my_tickets(session: Session, actor: Employee, state: str | None = None) -> int:
+    """How many of the actor's own tickets `list_my_tickets(state=...)` would list (uncapped)."""
+    require(actor, Action.VIEW_OWN_TICKETS)
+    return session.scalar(select(func.count()).select_from(Ticket).where(*_own(actor, state))) or 0
 
 
 @dataclass(frozen=True)

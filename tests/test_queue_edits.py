@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from portal.queue_grid import UNASSIGNED, assignee_options, edits_from_grid, input_frame, staff_label
-from smartsupport_core import tickets
+from smartsupport_core import tickets, triage
+from smartsupport_core.errors import ValidationError
 from smartsupport_core.models import AuditLog, Ticket
-from smartsupport_core.queue import QueueFilters, query_queue
-from smartsupport_core.queue_edits import KEEP, Outcome, RowEdit, apply_grid_edits, bulk_edits
+from smartsupport_core.queue_edits import Outcome, RowEdit, apply_grid_edits, bulk_edits
 from smartsupport_core.vocab import Role
 from tests.factories import make_employee, make_ticket
 
@@ -154,25 +153,43 @@ def test_reopen_and_assign_in_one_row_and_no_op(session: Session, clean_db: Engi
     assert (after.status, after.assigned_to_id) == ("In Progress", world["coord"].id)
 
 
-def test_grid_frame_round_trip_finds_only_changed_rows(session: Session, world) -> None:
-    a = make_ticket(session, world["requester"], status="Open")
-    b = make_ticket(session, world["requester"], status="Open", assigned_to_id=world["coord2"].id)
-    c = make_ticket(session, world["requester"], status="Open")
-    staff = [(world["coord"].id, "Cora Diaz", "IT Department"), (world["coord2"].id, "Cole Eng", "IT Department")]
-    options = assignee_options(staff)
-    rows = query_queue(session, world["coord"], QueueFilters(sort="number")).rows
-    labels = {i: staff_label(i, n, d) for i, n, d in staff}
-    before = input_frame(rows, labels)
-    assert before.loc[b.id, "assignee"] == labels[world["coord2"].id] and before.loc[a.id, "assignee"] == UNASSIGNED
-    after = before.copy()
-    after.loc[a.id, "status"] = "In Progress"
-    after.loc[b.id, "assignee"] = UNASSIGNED
-    after.loc[c.id, "priority"] = "Critical"
-    after.loc[c.id, "assignee"] = labels[world["coord"].id]
-    edits = {e.ticket_id: e for e in edits_from_grid(before, after, options)}
-    assert set(edits) == {a.id, b.id, c.id}
-    assert (edits[a.id].status, edits[a.id].priority, edits[a.id].assignee_id) == ("In Progress", None, KEEP)
-    assert edits[b.id].assignee_id is None and edits[b.id].status is None
-    assert (edits[c.id].priority, edits[c.id].assignee_id) == ("Critical", world["coord"].id)
-    assert edits[c.id].expected_version == c.version and edits[c.id].label == c.ticket_number
-    assert edits_from_grid(before, before.copy(), options) == []
+def test_triage_choices_offer_only_what_the_services_accept(session: Session, world) -> None:
+    """Per ticket: the workflow's moves, its department's coordinators (and admins), and the
+    priority only while open; several tickets: only what all of them allow. Every offered
+    choice is then accepted by the services, every choice left out is refused."""
+    hr = make_employee(session, role=Role.COORDINATOR, department="Human Resources", first_name="Hana")
+    admin = make_employee(session, role=Role.ADMIN, department="IT Department", first_name="Ada", last_name="Min")
+    open_t = make_ticket(session, world["requester"], status="Open")
+    resolved = make_ticket(session, world["requester"], status="Resolved", assigned_to_id=world["coord"].id)
+    new = make_ticket(session, world["requester"], status="New")
+    got = triage.choices(session, world["coord"], [open_t.id, resolved.id, new.id])
+    c = got[open_t.id]
+    assert c.statuses == ("In Progress", "On Hold", "Resolved")
+    names = dict(c.assignees)
+    assert names[None] == "Unassigned" and names[world["coord2"].id] == "Cole Eng" and names[admin.id] == "Ada Min"
+    assert hr.id not in names
+    assert c.priorities and not c.may_approve
+    r = got[resolved.id]
+    assert r.statuses == ("Closed", "In Progress") and r.assignees == () and r.priorities == ()
+    assert got[new.id].statuses == () and not got[new.id].may_approve  # only an admin decides
+    both = triage.common([c, r])
+    assert both.statuses == ("In Progress",) and both.assignees == () and both.priorities == ()
+    # The admin decides on New tickets, alone or in bulk.
+    decide = triage.choices(session, admin, [new.id])[new.id]
+    assert decide.may_approve and decide.may_reject and "Rejected" not in decide.statuses
+    # What was left out is what the services refuse.
+    with pytest.raises(ValidationError):
+        tickets.assign_ticket(session, world["coord"], open_t.id, hr.id)
+    with pytest.raises(ValidationError):
+        tickets.change_status(session, world["coord"], resolved.id, "New")
+
+
+def test_saved_message_names_the_assignee(session: Session, world, clean_db: Engine) -> None:
+    t = make_ticket(session, world["requester"], status="Open")
+    session.commit()
+    [result] = apply_grid_edits(
+        lambda: Session(clean_db),
+        world["coord"],
+        [RowEdit(t.id, t.version, assignee_id=world["coord2"].id, label=t.ticket_number, assignee_name="Cole Eng")],
+    )
+    assert result.message == f"{t.ticket_number}: saved (assigned to Cole Eng)"

@@ -1,7 +1,7 @@
-"""The Queue page through AppTest: default view, filters, paging, saved views, bulk actions
-with per-row result messages, and result rendering from prepared session state.
-(AppTest cannot type into st.data_editor; the grid's edit round trip is tested directly in
-test_queue_edits.py and in the browser tests.)"""
+"""The Queue page through AppTest: role default views, filters, paging, saved views, the side
+panel's choices and saves, and result rendering from prepared session state. (AppTest cannot
+click a grid row; the panel is opened with the shareable `?ticket=` link here, and by row
+selection in the browser tests.)"""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def _open(user) -> AppTest:
 
 def _grid(at: AppTest):
     assert not at.exception, at.exception
-    [editor] = at.data_editor
-    return editor.value
+    [grid] = at.dataframe
+    return grid.value
 
 
 def _total(at: AppTest) -> str:
@@ -71,14 +71,20 @@ def _world(session: Session):
 def test_default_view_filters_and_paging(session: Session) -> None:
     coord, mine, _closed, others, hidden = _world(session)
     at = _open(coord)
-    assert at.selectbox(key="q_view").value == "Assigned to me, not closed"
+    # A coordinator's queue opens on their working set, most urgent first.
+    assert at.selectbox(key="q_view").value == "Mine and unassigned in my department"
     grid = _grid(at)
-    assert list(grid["number"]) == [t.ticket_number for t in mine]  # newest first, closed one left out
-    assert set(grid.columns) >= {"number", "subject", "requester", "status", "priority", "assignee", "age", "sla"}
+    assert list(grid.columns) == ["Ticket", "Status", "Priority", "Assignee", "SLA", "Subject"]
+    assert _total(at) == "30"  # 3 mine + 27 unassigned in IT; closed and Finance ones left out
+    assert hidden.ticket_number not in set(grid["Ticket"])
+    # People by name; no ids, no version column in what the browser receives.
+    assert set(grid["Assignee"]) == {"Cora Diaz", "Unassigned"}
+    assert not any("#" in str(v) for v in grid.to_numpy().ravel())
 
+    at.selectbox(key="q_view").set_value("Assigned to me, not closed").run()
+    assert list(_grid(at)["Ticket"]) == [t.ticket_number for t in mine]  # newest first
     at.selectbox(key="qf_assignee").set_value("anyone").run()
-    assert _total(at) == "30"  # 3 mine + 27 others (not closed); the Finance ticket is not visible
-    assert hidden.ticket_number not in set(_grid(at)["number"])
+    assert _total(at) == "30"
     at.multiselect(key="qf_statuses").set_value([]).run()
     at.text_input(key="qf_text").set_value("printer").run()
     assert _total(at) == "27"
@@ -91,20 +97,38 @@ def test_default_view_filters_and_paging(session: Session) -> None:
     pager.set_value(2).run()
     page2 = _grid(at)
     assert len(page2) == 2
-    assert set(page2["number"]) <= {t.ticket_number for t in others}
+    assert set(page2["Ticket"]) <= {t.ticket_number for t in others}
     # Changing a filter goes back to page 1.
     at.text_input(key="qf_text").set_value("printer queue").run()
     assert len(_grid(at)) == 25
 
     at.selectbox(key="qf_sort").set_value("age").run()
     at.toggle(key="qf_desc").set_value(True).run()
-    assert _grid(at)["number"].iloc[0] == others[-1].ticket_number  # oldest first
+    assert _grid(at)["Ticket"].iloc[0] == others[-1].ticket_number  # oldest first
+
+    at.multiselect(key="q_columns").set_value(["requester", "age"]).run()
+    assert list(_grid(at).columns) == ["Ticket", "Requester", "Age"]  # only what is shown is sent
+
+
+def test_admin_default_view_is_needs_approval(session: Session) -> None:
+    admin = make_employee(session, role=Role.ADMIN, department="IT Department")
+    requester = make_employee(session)
+    waiting = make_ticket(session, requester, status="New", subject="Waiting")
+    make_ticket(session, requester, status="Open", subject="Already open")
+    session.commit()
+    at = _open(admin)
+    assert at.selectbox(key="q_view").value == "Needs approval"
+    assert list(_grid(at)["Ticket"]) == [waiting.ticket_number]
+    # A link to a built-in view opens it (Home's tiles use these).
+    linked = open_page(admin, "queue.py", view="unassigned")
+    assert linked.selectbox(key="q_view").value == "Unassigned"
 
 
 def test_saved_views(session: Session) -> None:
     coord, _mine, _closed, _others, _hidden = _world(session)
     at = _open(coord)
     at.selectbox(key="qf_assignee").set_value("unassigned").run()
+    at.multiselect(key="qf_states").set_value([]).run()
     at.multiselect(key="qf_statuses").set_value(["Open"]).run()
     at.text_input(key="q_view_name").set_value("Unassigned open")
     at.button(key="q_view_save").click().run()
@@ -124,37 +148,60 @@ def test_saved_views(session: Session) -> None:
     # Same name again without "replace": refused with the field named, nothing changes.
     at.text_input(key="q_view_name").set_value("Unassigned open")
     at.button(key="q_view_save").click().run()
-    assert any("name:" in e.value and "already have a view" in e.value for e in at.error)
+    assert any("Name:" in e.value and "already have a view" in e.value for e in at.error), [e.value for e in at.error]
     at.button(key="q_view_delete").click().run()
     assert session.scalars(select(SavedView).where(SavedView.owner_id == coord.id)).all() == []
-    assert at.selectbox(key="q_view").value == "Assigned to me, not closed"
+    assert at.selectbox(key="q_view").value == "Mine and unassigned in my department"
 
 
-def test_bulk_actions_show_per_row_results(session: Session) -> None:
-    coord, mine, closed, _others, _hidden = _world(session)
-    at = _open(coord)
-    at.selectbox(key="qf_assignee").set_value("anyone").run()
-    at.multiselect(key="qf_statuses").set_value([]).run()
-    at.text_input(key="qf_text").set_value("closed OR mine").run()
-    numbers = list(_grid(at)["number"])
-    assert closed.ticket_number in numbers and len(numbers) == 4
-    at.multiselect(key="q_bulk").set_value([mine[0].ticket_number, closed.ticket_number]).run()
-    at.selectbox(key="q_bulk_priority").set_value("Critical").run()
-    at.button(key="q_bulk_set_priority").click().run()
+def test_panel_offers_only_what_the_core_allows(session: Session) -> None:
+    coord, mine, _closed, _others, _hidden = _world(session)
+    colleague = make_employee(session, role=Role.COORDINATOR, department="IT Department", first_name="Ivan",
+                              last_name="Ito")
+    make_employee(session, role=Role.COORDINATOR, department="Human Resources", first_name="Hana")
+    resolved = make_ticket(
+        session, _requester(session, mine[0]), status="Resolved", assigned_to_id=coord.id, subject="Done"
+    )
+    session.commit()
+    # A shared link to a ticket opens it in the panel.
+    at = open_page(coord, "queue.py", ticket=str(mine[0].id))
+    status = at.selectbox(key=f"q_status_{mine[0].id}")
+    assert status.options == ["Open (now)", "In Progress", "On Hold", "Resolved"]  # no New, no Rejected
+    assignee = at.selectbox(key=f"q_assignee_{mine[0].id}")
+    assert "Hana" not in " ".join(assignee.options)  # another department's coordinator: not offered
+    assert "Ivan Ito" in assignee.options and "Unassigned" in assignee.options
+    status.set_value("In Progress")
+    assignee.set_value(colleague.id)
+    at.selectbox(key=f"q_priority_{mine[0].id}").set_value("High")
+    at.button(key=f"q_save_{mine[0].id}").click().run()
     assert not at.exception, at.exception
-    assert any("1 of 2 row(s) saved" in m.value for m in at.markdown)
-    assert any(mine[0].ticket_number in s.value and "saved" in s.value for s in at.success)
-    assert any(closed.ticket_number in e.value and "cannot change" in e.value for e in at.error)
+    assert any("assigned to Ivan Ito" in x.value for x in at.success), [x.value for x in at.success]
     session.expire_all()
-    assert session.get(Ticket, mine[0].id).priority == "Critical"
-    assert session.get(Ticket, closed.id).priority == "Medium"
-    # The grid was reloaded with the new version: a second bulk action is not a conflict.
-    at.multiselect(key="q_bulk").set_value([mine[0].ticket_number]).run()
-    at.selectbox(key="q_bulk_status").set_value("In Progress").run()
-    at.button(key="q_bulk_set_status").click().run()
-    assert any("1 of 1 row(s) saved" in m.value for m in at.markdown)
+    t = session.get(Ticket, mine[0].id)
+    assert (t.status, t.assigned_to_id, t.priority) == ("In Progress", colleague.id, "High")
+
+    done = open_page(coord, "queue.py", ticket=str(resolved.id))
+    assert done.selectbox(key=f"q_status_{resolved.id}").options == ["Resolved (now)", "Closed", "In Progress"]
+    assert done.selectbox(key=f"q_assignee_{resolved.id}").disabled  # a Resolved ticket is not reassigned
+
+
+def _requester(session: Session, ticket: Ticket):
+    from smartsupport_core.models import Employee
+
+    return session.get(Employee, ticket.employee_id)
+
+
+def test_admin_approves_from_the_panel(session: Session) -> None:
+    admin = make_employee(session, role=Role.ADMIN, department="IT Department")
+    requester = make_employee(session)
+    waiting = make_ticket(session, requester, status="New", subject="Waiting")
+    session.commit()
+    at = open_page(admin, "queue.py", ticket=str(waiting.id))
+    at.button(key=f"q_approve_{waiting.id}").click().run()
+    assert not at.exception, at.exception
     session.expire_all()
-    assert session.get(Ticket, mine[0].id).status == "In Progress"
+    assert session.get(Ticket, waiting.id).status == "Open"
+    assert any("saved \\(status Open\\)" in x.value for x in at.success), [x.value for x in at.success]
 
 
 def test_result_messages_render_from_session_state(session: Session) -> None:
@@ -187,5 +234,5 @@ def test_employee_cannot_reach_the_queue(session: Session) -> None:
     # ... and the page itself refuses when its script is run anyway.
     direct = page_script(employee, "queue.py")
     assert not direct.exception, direct.exception
-    assert not direct.data_editor and "Ticket queue" not in [t.value for t in direct.title]
+    assert not direct.dataframe and "Ticket queue" not in [t.value for t in direct.title]
     assert [e.value for e in direct.error] == ["You are not allowed to work the ticket queue."]

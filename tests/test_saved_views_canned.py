@@ -24,28 +24,33 @@ def coord(session: Session):
 def test_default_view_and_own_views(session: Session, coord) -> None:
     other = make_employee(session, role=Role.COORDINATOR, department="IT Department")
     views = saved_views.list_views(session, coord)
-    assert [(v.name, v.builtin) for v in views] == [(DEFAULT_VIEW_NAME, True)]
-    assert views[0].filters == DEFAULT_FILTERS and DEFAULT_FILTERS.assignee == "me"
+    builtin = [v.name for v in views]
+    # A coordinator's queue opens on their working set; every view is built in so far.
+    assert builtin[0] == "Mine and unassigned in my department" and all(v.builtin for v in views)
+    assert views[0].filters.assignee == "mine_or_department" and views[0].filters.sort == "sla"
+    assert builtin[-1] == DEFAULT_VIEW_NAME and views[-1].filters == DEFAULT_FILTERS
     assert "Closed" not in DEFAULT_FILTERS.statuses and "Resolved" in DEFAULT_FILTERS.statuses
+    admin = make_employee(session, role=Role.ADMIN, department="IT Department")
+    assert saved_views.list_views(session, admin)[0].name == "Needs approval"
 
     crit = QueueFilters(statuses=("Open", "In Progress"), priorities=("Critical",), assignee="me")
     saved = saved_views.save_view(session, coord, "  My open critical ", crit)
     assert saved.name == "My open critical"
     saved_views.save_view(session, other, "My open critical", QueueFilters())
     mine = saved_views.list_views(session, coord)
-    assert [v.name for v in mine] == [DEFAULT_VIEW_NAME, "My open critical"]
-    assert mine[1].filters == crit
+    assert [v.name for v in mine] == [*builtin, "My open critical"]
+    assert mine[-1].filters == crit
 
     with pytest.raises(ValidationError) as exc:
         saved_views.save_view(session, coord, "My open critical", QueueFilters())
     assert "already have a view" in exc.value.errors["name"]
     saved_views.save_view(session, coord, "My open critical", QueueFilters(sla_state="breached"), overwrite=True)
-    assert saved_views.list_views(session, coord)[1].filters.sla_state == "breached"
+    assert saved_views.list_views(session, coord)[-1].filters.sla_state == "breached"
 
     with pytest.raises(NotFound):
         saved_views.delete_view(session, other, saved.id)
     saved_views.delete_view(session, coord, saved.id)
-    assert [v.name for v in saved_views.list_views(session, coord)] == [DEFAULT_VIEW_NAME]
+    assert [v.name for v in saved_views.list_views(session, coord)] == builtin
     actions = session.scalars(
         select(AuditLog.action_type)
         .where(AuditLog.table_name == "core_savedview", AuditLog.record_id == saved.id)
@@ -60,6 +65,9 @@ def test_bad_views_change_nothing(session: Session, coord) -> None:
     assert set(exc.value.errors) == {"name", "filters.statuses"}
     with pytest.raises(ValidationError) as exc:
         saved_views.save_view(session, coord, DEFAULT_VIEW_NAME.upper(), QueueFilters())
+    assert "built-in" in exc.value.errors["name"]
+    with pytest.raises(ValidationError) as exc:
+        saved_views.save_view(session, coord, "needs approval", QueueFilters())  # an admin's built-in name
     assert "built-in" in exc.value.errors["name"]
     assert session.scalar(select(func.count()).select_from(SavedView)) == 0
     with pytest.raises(PermissionDenied):

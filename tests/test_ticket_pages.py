@@ -183,10 +183,17 @@ def test_my_tickets(users, clean_db) -> None:
     frame = at.dataframe[0].value
     assert list(frame["Subject"]) == ["My printer is jammed"]
     assert list(frame["Status"]) == ["Pending"]  # New is shown as Pending to the requester
-    assert frame["Ticket"][0].startswith(f"ticket?id={mine}")
+    assert frame["Ticket"][0].startswith("TKT")  # the number as text; selecting the row opens it
     assert "Secret salary question" not in frame.to_string()
     widget(at.text_input, "Search my tickets").set_value("salary")
     at.run()
+    assert not at.dataframe and "No tickets match." in [i.value for i in at.info]
+    # Home's tiles link here with a state: the same definition narrows the list.
+    at = app_as(users["requester"], "my_tickets.py", show="open")
+    assert at.selectbox(key="my_show").value == "open" and len(at.dataframe[0].value) == 1
+    with Session(clean_db) as s:
+        assert s.get(Ticket, mine).status == "New"  # New is open: work remains
+    at = app_as(users["requester"], "my_tickets.py", show="awaiting_confirmation")
     assert not at.dataframe and "No tickets match." in [i.value for i in at.info]
 
 
