@@ -4,9 +4,11 @@ A grid column's options are the same for every row (Streamlit's column config is
 column), so the grid offered every status and every coordinator, and the server then refused
 half of them ("cannot move from Resolved to New", "… is a coordinator of Human Resources").
 The queue is read-only instead; selecting rows opens a panel whose choices come from here:
-per ticket, the statuses the workflow table lets this actor move it to now
-(`tickets.allowed_moves`), the people it may be assigned to (`tickets.assignable_staff`: the
-ticket's department's coordinators and the admins) and whether its priority may change. For
+per ticket, what `ticket_actions` says this actor may do on it now (the staff moves of the
+workflow table, whether they may assign it or change its priority, the admin's approve /
+reject; a coordinator acts as staff only on their department's or assigned tickets), and the
+people it may be assigned to (`tickets.assignable_staff`: the ticket's department's
+coordinators and the admins). For
 several tickets, only what every one of them allows (`common`). The services check again on
 save (`queue_edits.apply_grid_edits`); these lists only keep refused choices off the screen.
 """
@@ -22,12 +24,11 @@ from sqlalchemy.orm import Session
 from . import policy, tickets
 from .models import Employee, Ticket
 from .policy import Action
-from .vocab import OPEN_STATUSES, Priority, TicketStatus
+from .ticket_actions import ticket_actions
+from .vocab import Priority, TicketStatus
 
 S = TicketStatus
 PRIORITIES: tuple[str, ...] = tuple(p.value for p in (Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW))
-#: Moves with their own buttons (an admin's decision on a New ticket; a rejection needs a reason).
-DECISIONS = frozenset({S.OPEN, S.REJECTED})
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,9 @@ def people_names(staff: Sequence[Employee]) -> list[tuple[int, str]]:
 
 
 def _choices(session: Session, actor: Employee, ticket: Ticket, staff_cache: dict[str, list]) -> Choices:
-    moves = tickets.allowed_moves(session, actor, ticket)
-    is_new = ticket.status == S.NEW.value
-    is_open = ticket.status in {s.value for s in OPEN_STATUSES}
+    can = ticket_actions(session, actor, ticket)
     assignees: tuple[tuple[int | None, str], ...] = ()
-    if is_open and policy.allowed(actor, Action.ASSIGN_TICKET):
+    if can.may_assign:
         if ticket.department not in staff_cache:
             staff_cache[ticket.department] = people_names(tickets.assignable_staff(session, ticket))
         assignees = ((None, "Unassigned"), *staff_cache[ticket.department])
@@ -75,11 +74,11 @@ def _choices(session: Session, actor: Employee, ticket: Ticket, staff_cache: dic
         status=ticket.status or S.NEW.value,
         priority=ticket.priority or Priority.MEDIUM.value,
         assignee_id=ticket.assigned_to_id,
-        statuses=tuple(m.value for m in moves if not (is_new and m in DECISIONS)),
+        statuses=tuple(m.value for m in can.staff_moves),
         assignees=assignees,
-        priorities=PRIORITIES if is_open and policy.allowed(actor, Action.CHANGE_PRIORITY) else (),
-        may_approve=is_new and S.OPEN in moves,
-        may_reject=is_new and S.REJECTED in moves,
+        priorities=PRIORITIES if can.may_set_priority else (),
+        may_approve=can.may_approve,
+        may_reject=can.may_reject,
     )
 
 
