@@ -14,11 +14,11 @@ import streamlit as st
 
 from portal import state
 from smartsupport_core import tickets
-from smartsupport_core.attachments import KINDS, MAX_PER_SUBMIT
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.models import Employee
 from smartsupport_core.settings import get_settings
 from smartsupport_core.ticket_forms import active_categories, clean_cost_items
+from smartsupport_core.upload_check import KINDS, MAX_PER_SUBMIT
 from smartsupport_core.vocab import Priority
 
 COST_COLUMNS = ["description", "quantity", "unit_cost"]

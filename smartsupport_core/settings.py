@@ -72,6 +72,8 @@ class Settings:
     file_store: str = FILE_STORES[0]
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    max_attachments_per_ticket: int = 20
+    max_ticket_attachment_bytes: int = 50 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -135,6 +137,10 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         file_store=_choice("FILE_STORE", get("FILE_STORE"), FILE_STORES),
         db_pool_size=_whole("DB_POOL_SIZE", get("DB_POOL_SIZE"), 10, 1),
         db_max_overflow=_whole("DB_MAX_OVERFLOW", get("DB_MAX_OVERFLOW"), 20, 0),
+        max_attachments_per_ticket=_whole("MAX_ATTACHMENTS_PER_TICKET", get("MAX_ATTACHMENTS_PER_TICKET"), 20, 1),
+        max_ticket_attachment_bytes=_whole(
+            "MAX_TICKET_ATTACHMENT_BYTES", get("MAX_TICKET_ATTACHMENT_BYTES"), 50 * 1024 * 1024, 1
+        ),
         extra={k: v for k, v in env.items()},
     )
 

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from . import attachments as files
-from . import audit, notifications, refdata, sla, ticket_insert, ticket_states, workflow
+from . import audit, notifications, refdata, sla, ticket_insert, ticket_states, upload_check, workflow
 from .email_templates import TEMPLATES, ticket_link
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .models import (
@@ -226,7 +226,8 @@ def submit_ticket(
     except ValidationError as exc:
         errors.update(exc.errors)
     try:
-        files.check_uploads(list(attachments))
+        upload_check.check_uploads(list(attachments))
+        files.check_capacity(0, 0, [len(content) for _name, content in attachments])
     except ValidationError as exc:
         errors.update(exc.errors)
     if errors or clean is None:
@@ -767,10 +768,11 @@ def add_attachments(
     session: Session, actor: Employee, ticket_id: int, uploads: Sequence[tuple[str, bytes]]
 ) -> list[TicketAttachment]:
     """Attach files to an existing ticket (requester or staff who can see it)."""
-    files.check_uploads(list(uploads))
+    upload_check.check_uploads(list(uploads))
     ticket = _lock(session, actor, ticket_id, None, Action.UPLOAD_ATTACHMENT)
     if not accepts_attachments(ticket):
         raise ValidationError({"attachments": f"Ticket {ticket.ticket_number} is {ticket.status}"})
+    files.check_ticket_capacity(session, ticket.id, [len(content) for _name, content in uploads])
     return [files.save_attachment(session, actor, ticket, name, content) for name, content in uploads]
 
 

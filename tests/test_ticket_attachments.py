@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smartsupport_core import attachments, file_store, tickets
+from smartsupport_core import attachments, file_store, tickets, upload_check
 from smartsupport_core import settings as core_settings
 from smartsupport_core.errors import NotFound, PermissionDenied, ValidationError
 from smartsupport_core.models import AuditLog, Ticket, TicketAttachment
@@ -51,29 +51,29 @@ from tests.ticket_helpers import (  # noqa: F401
     ],
 )
 def test_sniffing_by_content(content: bytes, kind: str | None) -> None:
-    assert attachments.sniff(content) == kind
+    assert upload_check.sniff(content) == kind
 
 
 def test_type_and_size_rules(store: StoredFiles) -> None:
-    assert attachments.check_upload("scan.pdf", PDF).mime == "application/pdf"
+    assert upload_check.check_upload("scan.pdf", PDF).mime == "application/pdf"
     with pytest.raises(ValidationError, match="File type not allowed"):
-        attachments.check_upload("photo.png", b"<html>not a png</html>")  # the name does not decide
+        upload_check.check_upload("photo.png", b"<html>not a png</html>")  # the name does not decide
     with pytest.raises(ValidationError, match="File type not allowed"):
-        attachments.check_upload("anim.gif", GIF)  # GIF is not in the default upload list
+        upload_check.check_upload("anim.gif", GIF)  # GIF is not in the default upload list
     big = PNG + b"\x00" * (10 * 1024 * 1024)
     with pytest.raises(ValidationError, match="cannot exceed 10MB") as err:
-        attachments.check_upload("big.png", big)
+        upload_check.check_upload("big.png", big)
     assert set(err.value.errors) == {"attachments"}
     with pytest.raises(ValidationError, match="At most 5"):
-        attachments.check_uploads([("a.png", PNG)] * 6)
+        upload_check.check_uploads([("a.png", PNG)] * 6)
 
 
 def test_type_list_is_a_setting(store: StoredFiles, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMARTSUPPORT_ALLOWED_ATTACHMENT_TYPES", "png,gif")
     core_settings.configure(None)
-    assert attachments.check_upload("anim.gif", GIF).key == "gif"
+    assert upload_check.check_upload("anim.gif", GIF).key == "gif"
     with pytest.raises(ValidationError):
-        attachments.check_upload("scan.pdf", PDF)
+        upload_check.check_upload("scan.pdf", PDF)
 
 
 def test_submit_with_attachments_stores_generated_names(
@@ -195,7 +195,7 @@ def test_preview_needs_matching_content() -> None:
     assert not attachments.can_preview(TicketAttachment(file_type="image/svg+xml"), b"<svg/>")
     assert not attachments.can_preview(TicketAttachment(file_type="application/pdf"), PDF)
     # a valid PNG signature with a corrupt body: st.image would raise and break the page
-    assert attachments.sniff(PNG[:16] + b"\x00" * 64) == "png"
+    assert upload_check.sniff(PNG[:16] + b"\x00" * 64) == "png"
     assert not attachments.can_preview(row, PNG[:16] + b"\x00" * 64)
 
 
