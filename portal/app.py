@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from portal import auth, state
+from portal import auth, state, timing
 from portal.nav import page_file
 from portal.nav import sections_for as nav_sections
 from smartsupport_core.audit import set_request_info
@@ -46,11 +46,16 @@ def main() -> None:
         for name, specs in nav_sections(user, state.grants_of(user)).items()
     }
     nav = st.navigation(sections, expanded=True)  # every page in view, no "View more"
+    if (stats := timing.current()) is not None:
+        stats.page = nav.url_path
     nav.run()
 
 
-try:
-    main()
-except Exception as exc:  # only the database being unreachable is handled here
-    if not state.database_unreachable(exc):
-        raise
+# One database session and connection for the whole run (the page's `with state.session()`
+# blocks share it), and the run's cost recorded when SMARTSUPPORT_TIMING is set.
+with state.run_scope(), timing.measure("run", state.engine):
+    try:
+        main()
+    except Exception as exc:  # only the database being unreachable is handled here
+        if not state.database_unreachable(exc):
+            raise
