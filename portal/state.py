@@ -180,7 +180,7 @@ def grants_of(user: Employee | None) -> Grants:
     admin's change of a head e-mail applies at the user's next click."""
     if user is None:
         return NO_GRANTS
-    with session() as s:
+    with session() as s:  # the run's session: read once per run (policy.grants_of keeps it)
         return core_grants_of(s, user)
 
 

@@ -79,6 +79,18 @@ def test_page_run_checks_out_one_connection_and_reads_the_account_once(
     assert counted.account_reads(user) == 1, [s for s, _ in counted.statements if "core_employee" in s]
 
 
+def test_grants_are_read_once_per_run(session: Session, counted: Counts) -> None:
+    """The entry point (navigation) and the dashboard page both need the department-head
+    grants: one statement answers both."""
+    admin = make_employee(session, role=Role.ADMIN)
+    session.commit()
+    at = signed_in(admin)
+    counted.statements[:] = []
+    at.switch_page("../pages/dashboard.py").run()
+    assert not at.exception, at.exception
+    assert sum("head_email" in sql for sql, _ in counted.statements) == 1
+
+
 def test_blocks_of_a_run_end_as_a_closed_session_did(session: Session, engine: Engine) -> None:
     """Work a block did not commit is gone for the next block of the same run, and what a
     block loaded is still readable after it (detached, not expired)."""
