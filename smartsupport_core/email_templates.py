@@ -127,6 +127,13 @@ TEMPLATES: dict[str, Template] = {
         'Hello {first_name},\n\nyour ticket {ticket_number} "{subject}" is closed.\n\n{link}',
         action="View the ticket",
     ),
+    "inbound_refused": Template(
+        "Not accepted: {subject}",
+        "Hello,\n\nyour e-mail \"{subject}\" to {mailbox} was not accepted, and nothing was created "
+        "from it:\n\n{reason}\n\nYou can also use the SmartSupport portal: {link}\n\n"
+        "(We send at most one such answer per hour to an address.)",
+        action="Open SmartSupport",
+    ),
     "sla_weekly_summary": Template(
         "Weekly SLA summary for {department}",
         "{summary}",
@@ -245,6 +252,7 @@ def sample_data(template: str) -> dict[str, Any]:
         "status": "In Progress",
         "author": "Juan Cruz",
         "comment": "Please bring the laptop to the 2nd floor desk.\nWe will swap the battery.",
+        "mailbox": "support@example.com",
         "summary": "Tickets resolved: 12\nFirst response within target: 92%\nResolution within target: 83%",
         "link": link if template.startswith("ticket_") else get_settings().base_url,
     }

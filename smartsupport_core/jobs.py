@@ -51,6 +51,9 @@ class PeriodicJob:
     interval: dt.timedelta
     run: JobFunc
     description: str = ""
+    #: False: every worker runs it on every look (no `core_jobrun` claim); the job shares its
+    #: work out itself (the inbound poll: per-mailbox advisory locks and due times).
+    exclusive: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,13 @@ _BUILTIN = (
         lazy("smartsupport_core.assistant", "purge_expired_job"),
         "delete assistant conversations older than SMARTSUPPORT_CHAT_RETENTION_DAYS (issue 8)",
     ),
+    PeriodicJob(
+        "inbound_mail",
+        dt.timedelta(seconds=5),  # unused (not exclusive): mailboxes are due per SMARTSUPPORT_INBOUND_POLL_SECONDS
+        lazy("smartsupport_core.inbound", "poll_job"),
+        "turn mail of the active inbound mailboxes into tickets and replies (issue 17)",
+        exclusive=False,
+    ),
 )
 for _job in _BUILTIN:
     register(_job)
@@ -131,6 +141,8 @@ def describe(result: object) -> str:
 
 def run_job_if_due(engine: Engine, job: PeriodicJob, now: dt.datetime) -> JobResult:
     """Run `job` when its interval has passed since its last run by any worker."""
+    if not job.exclusive:
+        return _run_shared(engine, job, now)
     with Session(engine, expire_on_commit=False) as session:
         session.execute(insert(JobRun).values(name=job.name, last_run_at=EPOCH).on_conflict_do_nothing())
         session.commit()
@@ -159,6 +171,22 @@ def run_job_if_due(engine: Engine, job: PeriodicJob, now: dt.datetime) -> JobRes
             session.commit()
             return JobResult(job.name, "error", f"{type(exc).__name__}: {exc}")
         return JobResult(job.name, "ran", describe(result))
+
+
+def _run_shared(engine: Engine, job: PeriodicJob, now: dt.datetime) -> JobResult:
+    """A non-exclusive job: run it now in its own transaction (it decides itself what is due)."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            result = job.run(session, now)
+            session.commit()
+        except JobUnavailable as exc:
+            session.rollback()
+            return JobResult(job.name, "unavailable", str(exc))
+        except Exception as exc:
+            session.rollback()
+            log.exception("periodic job %s failed", job.name)
+            return JobResult(job.name, "error", f"{type(exc).__name__}: {exc}")
+    return JobResult(job.name, "ran", describe(result))
 
 
 def run_due_jobs(engine: Engine, now: dt.datetime, jobs: Iterable[PeriodicJob] | None = None) -> list[JobResult]:

@@ -58,6 +58,8 @@ from .vocab import (
     AccountStatus,
     ArticleVisibility,
     EmailStatus,
+    ImapSecurity,
+    InboundOutcome,
     Priority,
     Role,
     SlaClock,
@@ -377,12 +379,16 @@ class EmailNotification(Base):
     # Beyond the spec: the HTML part and the retry schedule.
     html_body: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(nullable=False, server_default=NOW)
+    # Issue 17: the Message-ID header the message went out with (set when sent), so a reply's
+    # In-Reply-To / References finds the ticket it answers.
+    message_id: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
         CheckConstraint(check_in("status", EmailStatus), name="chk_email_status"),
         Index("idx_email_due", "next_attempt_at", postgresql_where=text("status = 'queued'")),
         Index("idx_email_status_created", "status", "created_at"),
         Index("idx_email_ticket", "related_ticket_id"),
+        Index("idx_email_message_id", "message_id", postgresql_where=text("message_id IS NOT NULL")),
     )
 
 
@@ -646,6 +652,92 @@ class FileContent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(nullable=False, server_default=NOW)
 
     __table_args__ = (CheckConstraint("size = octet_length(content)", name="chk_filecontent_size"),)
+
+
+class InboundMailbox(Base):
+    """An IMAP mailbox whose mail becomes tickets and replies (issue 17).
+
+    `password_encrypted` is a Fernet token (`secret_box`, key from SMARTSUPPORT_SECRET_KEY);
+    the password is never shown again. `uidvalidity`/`last_uid` remember what was processed:
+    the next poll asks for UIDs above `last_uid` (IMAP UIDs only grow while UIDVALIDITY stays).
+    New tickets get `category` / `sub_category` and the category's own fields from
+    `field_values`, and are routed to the category's department, as on the portal."""
+
+    __tablename__ = "core_inboundmailbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
+    port: Mapped[int] = mapped_column(Integer, nullable=False)
+    security: Mapped[str] = mapped_column(String(10), nullable=False, server_default=ImapSecurity.SSL.value)
+    username: Mapped[str] = mapped_column(String(254), nullable=False)
+    password_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    folder: Mapped[str] = mapped_column(String(255), nullable=False, server_default="INBOX")
+    move_to: Mapped[str | None] = mapped_column(String(255))  # None: flag \Seen instead
+    category: Mapped[str] = mapped_column(String(100), nullable=False)
+    sub_category: Mapped[str | None] = mapped_column(String(100))
+    field_values: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int | None] = mapped_column(BigInteger)
+    last_poll_at: Mapped[dt.datetime | None] = mapped_column()
+    last_success_at: Mapped[dt.datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(nullable=False, server_default=NOW)
+    updated_at: Mapped[dt.datetime] = mapped_column(nullable=False, server_default=NOW)
+
+    __table_args__ = (
+        UniqueConstraint("name", name="uk_inboundmailbox_name"),
+        CheckConstraint(check_in("security", ImapSecurity), name="chk_inboundmailbox_security"),
+        CheckConstraint("port BETWEEN 1 AND 65535", name="chk_inboundmailbox_port"),
+        ForeignKeyConstraint(
+            ["category"], ["core_ticketcategory.name"], name="fk_inboundmailbox_category",
+            onupdate="CASCADE", ondelete="RESTRICT",
+        ),
+    )
+
+
+class InboundMessage(Base):
+    """One processed message: the exactly-once key and the admin's inbound log.
+
+    The row is inserted in the transaction that creates the ticket or comment (or queues the
+    bounce), so a message is either fully processed and logged or not at all; the unique key
+    (mailbox, UIDVALIDITY, UID) makes a second processing impossible."""
+
+    __tablename__ = "core_inboundmessage"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("core_inboundmailbox.id", ondelete="CASCADE"), nullable=False)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    uid: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    sender: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("core_ticket.id", ondelete="SET NULL"))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("core_employee.id", ondelete="SET NULL"))
+    bounced: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    processed_at: Mapped[dt.datetime] = mapped_column(nullable=False, server_default=NOW)
+
+    __table_args__ = (
+        UniqueConstraint("mailbox_id", "uidvalidity", "uid", name="uk_inboundmessage_mailbox_uid"),
+        CheckConstraint(check_in("outcome", InboundOutcome), name="chk_inboundmessage_outcome"),
+        Index("idx_inboundmessage_message_id", "message_id", postgresql_where=text("message_id IS NOT NULL")),
+        Index("idx_inboundmessage_mailbox_processed", "mailbox_id", "processed_at"),
+        Index("idx_inboundmessage_processed", "processed_at"),
+    )
+
+
+class InboundBounce(Base):
+    """When a refusal was last mailed to an address: at most one bounce per address per
+    `inbound.BOUNCE_EVERY`, so a misbehaving sender cannot make us a mail cannon."""
+
+    __tablename__ = "core_inboundbounce"
+
+    address: Mapped[str] = mapped_column(String(254), primary_key=True)
+    last_sent_at: Mapped[dt.datetime] = mapped_column(nullable=False)
 
 
 #: Tables whose rows are configuration seeded by the migration (kept by the test reset).

@@ -67,6 +67,7 @@ class Action(StrEnum):
     MANAGE_SHARED_CANNED = "manage shared canned responses"
     RATE_TICKET = "rate a resolved ticket"
     VIEW_TICKET_SUMMARY = "see a ticket's summary"
+    MANAGE_INBOUND_MAIL = "manage inbound mailboxes"
 
 
 E, C, A = Role.EMPLOYEE, Role.COORDINATOR, Role.ADMIN
@@ -101,6 +102,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_SHARED_CANNED: frozenset({A}),
     Action.RATE_TICKET: frozenset({E, C, A}),
     Action.VIEW_TICKET_SUMMARY: frozenset({E, C, A}),
+    Action.MANAGE_INBOUND_MAIL: frozenset({A}),
 }
 
 

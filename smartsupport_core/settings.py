@@ -74,6 +74,7 @@ class Settings:
     db_max_overflow: int = 20
     max_attachments_per_ticket: int = 20
     max_ticket_attachment_bytes: int = 50 * 1024 * 1024
+    inbound_poll_seconds: int = 60
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -141,6 +142,7 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
         max_ticket_attachment_bytes=_whole(
             "MAX_TICKET_ATTACHMENT_BYTES", get("MAX_TICKET_ATTACHMENT_BYTES"), 50 * 1024 * 1024, 1
         ),
+        inbound_poll_seconds=_whole("INBOUND_POLL_SECONDS", get("INBOUND_POLL_SECONDS"), 60, 5),
         extra={k: v for k, v in env.items()},
     )
 

@@ -94,6 +94,25 @@ class AuditAction(StrEnum):
     DOWNLOAD = "DOWNLOAD"
 
 
+class ImapSecurity(StrEnum):
+    """How an inbound mailbox connects: implicit TLS (port 993, Gmail), STARTTLS on 143, or
+    none (loopback and test servers only)."""
+
+    SSL = "ssl"
+    STARTTLS = "starttls"
+    NONE = "none"
+
+
+class InboundOutcome(StrEnum):
+    """What became of one fetched message (the inbound log's `outcome`)."""
+
+    TICKET_CREATED = "ticket created"
+    COMMENT_ADDED = "comment added"
+    REOPENED = "ticket reopened"
+    REFUSED = "refused"  # a bounce was queued (or suppressed by the per-address limit)
+    IGNORED = "ignored"  # auto-replies, bulk mail, mailer-daemons, duplicates: never answered
+
+
 class SlaClock(StrEnum):
     BUSINESS = "business"
     CALENDAR = "calendar"

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from . import jobs as periodic
 from .db import is_unreachable
-from .mailer import DeliveryError, Outgoing, PermanentFailure, SmtpConnection
+from .mailer import DeliveryError, Outgoing, PermanentFailure, SmtpConnection, message_id
 from .models import EmailNotification
 from .settings import Settings, get_settings
 from .vocab import EmailStatus
@@ -131,7 +131,8 @@ _RECLAIM = text(
 
 _GUARD = "id = :id AND status = 'sending' AND next_attempt_at = :lease"
 _MARK_SENT = text(
-    f"UPDATE core_emailnotification SET status = 'sent', sent_at = :now, error_message = NULL WHERE {_GUARD}"
+    "UPDATE core_emailnotification SET status = 'sent', sent_at = :now, error_message = NULL, message_id = :mid "
+    f"WHERE {_GUARD}"
 )
 _MARK_RETRY = text(
     "UPDATE core_emailnotification SET status = :status, attempts = :attempts, error_message = :error, "
@@ -217,7 +218,10 @@ class Worker:
 
     def _mark_sent(self, msg: Claimed, lease: dt.datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(_MARK_SENT, {"id": msg.item.id, "lease": lease, "now": self.clock()})
+            conn.execute(
+                _MARK_SENT,
+                {"id": msg.item.id, "lease": lease, "now": self.clock(), "mid": message_id(msg.item.id, self.settings)},
+            )
 
     def _mark_failure(self, msg: Claimed, lease: dt.datetime, error: DeliveryError, stats: WorkerStats) -> None:
         attempts = msg.attempts + 1
@@ -311,12 +315,14 @@ class Worker:
         if not self.config.run_jobs:
             return []
         mono = time.monotonic()
-        if not force and self._jobs_checked_at is not None and mono - self._jobs_checked_at < self.config.jobs_every:
+        # The inbound-mail poll (issue 17) is a job too: look at least as often as it wants to run.
+        every = min(self.config.jobs_every, float(self.settings.inbound_poll_seconds))
+        if not force and self._jobs_checked_at is not None and mono - self._jobs_checked_at < every:
             return []
         self._jobs_checked_at = mono
         results = periodic.run_due_jobs(self.engine, self.clock(), self.jobs)
         for r in results:
-            if r.outcome in ("ran", "error"):
+            if r.outcome == "error" or (r.outcome == "ran" and r.detail):  # quiet when a job had nothing to do
                 self.echo(f"job {r.name}: {r.outcome}{': ' + r.detail if r.detail else ''}")
         return results
 

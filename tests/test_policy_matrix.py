@@ -47,6 +47,7 @@ work the ticket queue                    - x x
 manage shared canned responses           - - x
 rate a resolved ticket                   x x x
 see a ticket's summary                   x x x
+manage inbound mailboxes                 - - x
 """
 
 ROLES = (Role.EMPLOYEE, Role.COORDINATOR, Role.ADMIN)
@@ -243,6 +244,7 @@ def _probe(action: Action):
         attachments,
         audit_log,
         canned,
+        inbound_admin,
         knowledge,
         notifications,
         outbox,
@@ -292,6 +294,7 @@ def _probe(action: Action):
         Action.MANAGE_SHARED_CANNED: lambda s, a, w: canned.create_canned(s, a, "Greeting", "Hello!", shared=True),
         Action.RATE_TICKET: lambda s, a, w: ratings.rate_ticket(s, a, w["own"], 5),
         Action.VIEW_TICKET_SUMMARY: lambda s, a, w: ticket_summary.get_summary(s, a, w["own"]),
+        Action.MANAGE_INBOUND_MAIL: lambda s, a, w: inbound_admin.list_mailboxes(s, a),
     }
     return probes[action]
 
