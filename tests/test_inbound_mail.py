@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from smartsupport_core import inbound, inbound_admin, tickets
+from smartsupport_core import inbound, inbound_admin, tickets, upload_check
 from smartsupport_core.models import (
     AuditLog,
     EmailNotification,
@@ -332,11 +332,13 @@ def test_no_text_is_refused(session, imap, admin, rita, clean_db):
     assert row.outcome == O.REFUSED and "no text" in row.reason
 
 
-def _zip_bomb() -> bytes:
-    """200 MB of zeros deflated to about 200 KB."""
+def _docx_bomb() -> bytes:
+    """A docx whose document part is 200 MB of zeros deflated to about 200 KB."""
     buf = io.BytesIO()
+    ct = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        zf.writestr("zeros.bin", b"\0" * (200 * 1024 * 1024))
+        zf.writestr("[Content_Types].xml", f'<Types><Override PartName="/word/document.xml" ContentType="{ct}"/></Types>')
+        zf.writestr("word/document.xml", b"\0" * (200 * 1024 * 1024))
     return buf.getvalue()
 
 
@@ -346,13 +348,14 @@ def _zip_bomb() -> bytes:
         ("page.html", b"<html><script>alert(1)</script></html>", "text/html", "File type not allowed"),
         ("tool.exe", b"MZ\x90\x00" + b"\x00" * 64, "application/octet-stream", "File type not allowed"),
         ("big.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 + 1), "application/pdf", "cannot exceed 10MB"),
-        ("bomb.zip", None, "application/zip", "File type not allowed"),
+        ("report.docx", None, "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         upload_check.MSG_ZIP_BOMB[:30]),
     ],
     ids=["html", "exe", "oversize", "zip-bomb"],
 )
 def test_refused_attachments_create_nothing(session, imap, admin, rita, clean_db, filename, content, ctype, expected):
     box = new_mailbox(session, imap, admin)
-    content = _zip_bomb() if content is None else content
+    content = _docx_bomb() if content is None else content
     imap.append(box.username, mail(rita.email, "Report attached here", "See the attached file please.",
                                    files=[("ok.png", PNG, "image/png"), (filename, content, ctype)]))
     poll(clean_db, box)
