@@ -2,8 +2,9 @@
 
 WHY the database and not streamlit-authenticator's YAML credentials: `core_employee` is the
 one source of truth (accounts are approved, suspended and re-roled there), and the lockout
-must hold across portal replicas, so failed attempts are rows of `core_loginattempt` and
-the lock is `Employee.locked_until`, both written under a row lock on the employee.
+must hold across portal replicas, so every attempt is a row of `core_loginattempt`, keyed by
+the normalised e-mail address whether or not an account has it; the lock is decided from
+those rows (`_address_lock`) and mirrored into `Employee.locked_until` for accounts.
 
 WHY a session version: a remembered-session cookie is only a signed pointer
 (user id + `Employee.session_version` + expiry). Logging out, changing the password and
@@ -42,6 +43,8 @@ LOCK_DURATION = dt.timedelta(minutes=15)
 REMEMBER_FOR = dt.timedelta(days=30)
 SESSION_FOR = dt.timedelta(hours=12)
 TOKEN_PREFIX = "ss1"
+#: Seed of the per-address advisory lock key (`hashtextextended(address, LOCK_KEY)`).
+LOCK_KEY = 1301
 
 
 class LoginOutcome(StrEnum):
@@ -112,30 +115,35 @@ def status_message(employee: Employee, outcome: LoginOutcome) -> str:
     return message
 
 
-def _recent_failures(session: Session, employee: Employee, now: dt.datetime) -> int:
-    """Failures inside the window, counting only those after the last success and the last lock."""
-    since = now - FAILURE_WINDOW
-    if employee.locked_until is not None and employee.locked_until > since:
-        since = employee.locked_until
-    last_ok = session.scalar(
-        select(func.max(LoginAttempt.attempted_at)).where(
-            LoginAttempt.employee_id == employee.id, LoginAttempt.succeeded.is_(True)
+def _address_lock(session: Session, address: str, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """(failures that count towards a lock, locked until or None) for an e-mail address.
+
+    One rule for every address, whether or not an account has it (so the answers cannot tell
+    the two apart): replaying the address's attempts in order, MAX_FAILURES failures inside
+    FAILURE_WINDOW lock it for LOCK_DURATION; attempts while locked do not count; a success
+    starts the count again. Only the last WINDOW + LOCK_DURATION can matter for now."""
+    rows = session.execute(
+        select(LoginAttempt.attempted_at, LoginAttempt.succeeded)
+        .where(
+            LoginAttempt.email == address,
+            LoginAttempt.attempted_at >= now - (FAILURE_WINDOW + LOCK_DURATION),
+            LoginAttempt.attempted_at <= now,
         )
-    )
-    if last_ok is not None and last_ok > since:
-        since = last_ok
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(
-                LoginAttempt.employee_id == employee.id,
-                LoginAttempt.succeeded.is_(False),
-                LoginAttempt.attempted_at >= since,
-            )
-        )
-        or 0
-    )
+        .order_by(LoginAttempt.attempted_at, LoginAttempt.id)
+    ).all()
+    locked_until: dt.datetime | None = None
+    streak: list[dt.datetime] = []
+    for at, succeeded in rows:
+        if locked_until is not None and at < locked_until:
+            continue
+        if succeeded:
+            streak = []
+            continue
+        streak = [t for t in streak if t > at - FAILURE_WINDOW] + [at]
+        if len(streak) >= MAX_FAILURES:
+            locked_until, streak = at + LOCK_DURATION, []
+    failures = sum(1 for t in streak if t > now - FAILURE_WINDOW)
+    return failures, (locked_until if locked_until is not None and locked_until > now else None)
 
 
 @cache
@@ -145,10 +153,12 @@ def _dummy_hash() -> str:
 
 
 def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
+    """Worded about the address, not an account: an unknown address that failed as often
+    gets exactly this text."""
     minutes = max(1, int((until - now).total_seconds() + 59) // 60)
     return (
-        f"Too many failed sign-in attempts: this account is locked for {minutes} more "
-        f"minute{'s' if minutes != 1 else ''}. Try again later."
+        f"Too many failed sign-in attempts with this e-mail address: sign-in with it is blocked for {minutes} "
+        f"more minute{'s' if minutes != 1 else ''}. Try again later."
     )
 
 
@@ -162,37 +172,50 @@ def authenticate(
 ) -> LoginResult:
     """Check a sign-in; record the attempt; the caller commits whatever the outcome.
 
-    Order matters: a locked account is refused before the password is even looked at; a
-    wrong password counts towards the lock; only a correct password reveals the account's
-    status (so statuses cannot be probed without the password).
+    The answer never tells whether an account exists: a wrong password and an unknown address
+    get the same text, cost the same work, and count towards the same per-address lock
+    (`_address_lock`, kept in `core_loginattempt` for every address tried). Order matters: a
+    locked address is refused before any password is looked at; only a correct password
+    reveals the account's status (so statuses cannot be probed without the password).
+    Attempts on one address are serialised (a transaction-scoped advisory lock), so
+    concurrent guesses cannot slip past the limit.
     """
     now = now or utcnow()
     address = normalise_email(email)[:254]
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(address, LOCK_KEY))))
     employee = find_by_email(session, address, for_update=True)
+    failures, locked_until = _address_lock(session, address, now)
+
+    def attempt(succeeded: bool) -> None:
+        session.add(
+            LoginAttempt(
+                email=address,
+                employee_id=employee.id if employee is not None else None,
+                succeeded=succeeded,
+                attempted_at=now,
+                ip_address=ip_address,
+            )
+        )
+
+    if locked_until is not None:
+        attempt(False)
+        session.flush()
+        return LoginResult(LoginOutcome.LOCKED, _locked_message(locked_until, now))
+
     if employee is None:
         verify_password(password or "", _dummy_hash())  # same work as a real account: no timing oracle
-        session.add(LoginAttempt(email=address, succeeded=False, attempted_at=now, ip_address=ip_address))
-        session.flush()
-        return LoginResult(LoginOutcome.BAD_CREDENTIALS, BAD_CREDENTIALS_MESSAGE)
-
-    if employee.locked_until is not None and employee.locked_until > now:
-        session.add(
-            LoginAttempt(
-                email=address, employee_id=employee.id, succeeded=False, attempted_at=now, ip_address=ip_address
-            )
-        )
-        session.flush()
-        return LoginResult(LoginOutcome.LOCKED, _locked_message(employee.locked_until, now))
-
-    if not verify_password(password or "", employee.password):
-        failures = _recent_failures(session, employee, now) + 1
-        session.add(
-            LoginAttempt(
-                email=address, employee_id=employee.id, succeeded=False, attempted_at=now, ip_address=ip_address
-            )
-        )
-        if failures >= MAX_FAILURES:
-            employee.locked_until = now + LOCK_DURATION
+        right = False
+    else:
+        right = verify_password(password or "", employee.password)
+    if not right:
+        attempt(False)
+        failures += 1
+        if failures < MAX_FAILURES:
+            session.flush()
+            return LoginResult(LoginOutcome.BAD_CREDENTIALS, BAD_CREDENTIALS_MESSAGE)
+        locked_until = now + LOCK_DURATION
+        if employee is not None:
+            employee.locked_until = locked_until
             audit.record(
                 session,
                 None,
@@ -200,18 +223,12 @@ def authenticate(
                 employee.id,
                 AuditAction.UPDATE,
                 None,
-                {"locked_until": employee.locked_until, "failed_attempts": failures},
+                {"locked_until": locked_until, "failed_attempts": failures},
             )
-            session.flush()
-            return LoginResult(LoginOutcome.LOCKED, _locked_message(employee.locked_until, now))
         session.flush()
-        left = MAX_FAILURES - failures
-        return LoginResult(
-            LoginOutcome.BAD_CREDENTIALS,
-            f"{BAD_CREDENTIALS_MESSAGE} {left} attempt{'s' if left != 1 else ''} left before the account is "
-            f"locked for {int(LOCK_DURATION.total_seconds() // 60)} minutes.",
-        )
+        return LoginResult(LoginOutcome.LOCKED, _locked_message(locked_until, now))
 
+    assert employee is not None
     outcome = status_outcome(employee)
     if outcome is not LoginOutcome.OK:
         return LoginResult(outcome, status_message(employee, outcome))
@@ -225,7 +242,11 @@ def _complete_login(
     """Record a successful sign-in: attempt row, last_login, hash upgrade, audit."""
     session.add(
         LoginAttempt(
-            email=employee.email, employee_id=employee.id, succeeded=True, attempted_at=now, ip_address=ip_address
+            email=normalise_email(employee.email)[:254],
+            employee_id=employee.id,
+            succeeded=True,
+            attempted_at=now,
+            ip_address=ip_address,
         )
     )
     old_login = employee.last_login

@@ -50,9 +50,7 @@ def test_wrong_password_and_unknown_email_same_message(session: Session, user: E
     bad = login.authenticate(session, "pat@example.com", "Sunny#Day2025")
     unknown = login.authenticate(session, "nobody@example.com", PW)
     assert bad.outcome is unknown.outcome is LoginOutcome.BAD_CREDENTIALS
-    assert bad.message.startswith("Incorrect e-mail address or password.")
-    assert "4 attempts left" in bad.message
-    assert unknown.message == "Incorrect e-mail address or password."
+    assert bad.message == unknown.message == "Incorrect e-mail address or password."  # nothing tells them apart
     assert bad.employee is None and user.last_login is None
 
 
@@ -94,12 +92,12 @@ def test_five_failures_lock_for_fifteen_minutes_then_expire(session: Session, us
     for i in range(4):
         r = login.authenticate(session, "pat@example.com", "bad", now=now + dt.timedelta(minutes=i))
         assert r.outcome is LoginOutcome.BAD_CREDENTIALS
-        assert f"{4 - i} attempt" in r.message
+        assert r.message == login.BAD_CREDENTIALS_MESSAGE  # no "N attempts left": that would confirm the account
     fifth = login.authenticate(session, "pat@example.com", "bad", now=now + dt.timedelta(minutes=4))
     session.commit()
     assert fifth.outcome is LoginOutcome.LOCKED
     assert user.locked_until == now + dt.timedelta(minutes=19)
-    assert "locked for 15 more minutes" in fifth.message
+    assert "blocked for 15 more minutes" in fifth.message
 
     # while locked even the right password is refused, without looking at it
     during = login.authenticate(session, "pat@example.com", PW, now=now + dt.timedelta(minutes=10))
@@ -127,8 +125,9 @@ def test_failures_outside_window_do_not_count(session: Session, user: Employee) 
         login.authenticate(session, "pat@example.com", "bad", now=now)
     # move those four failures 16 minutes into the past
     session.execute(update(LoginAttempt).values(attempted_at=now - dt.timedelta(minutes=16)))
-    r = login.authenticate(session, "pat@example.com", "bad", now=now)
-    assert r.outcome is LoginOutcome.BAD_CREDENTIALS and "4 attempts left" in r.message
+    for _ in range(4):  # four more inside the window: still one short of the lock
+        r = login.authenticate(session, "pat@example.com", "bad", now=now)
+        assert r.outcome is LoginOutcome.BAD_CREDENTIALS
     assert user.locked_until is None
 
 
@@ -137,12 +136,14 @@ def test_lock_expiry_resets_the_count(session: Session, user: Employee) -> None:
     for _ in range(5):
         login.authenticate(session, "pat@example.com", "bad", now=now)
     assert user.locked_until == now + dt.timedelta(minutes=15)
-    # pretend the lock ended a minute ago: the failures before it no longer count
-    user.locked_until = now + dt.timedelta(minutes=1)
-    session.execute(update(LoginAttempt).values(attempted_at=now))
-    later = now + dt.timedelta(minutes=2)
-    r = login.authenticate(session, "pat@example.com", "bad", now=later)
-    assert r.outcome is LoginOutcome.BAD_CREDENTIALS and "4 attempts left" in r.message
+    # attempts while locked do not count; once the lock ends, the count starts again
+    login.authenticate(session, "pat@example.com", "bad", now=now + dt.timedelta(minutes=10))
+    later = now + dt.timedelta(minutes=15, seconds=1)
+    for i in range(4):
+        r = login.authenticate(session, "pat@example.com", "bad", now=later + dt.timedelta(seconds=i))
+        assert r.outcome is LoginOutcome.BAD_CREDENTIALS
+    r = login.authenticate(session, "pat@example.com", "bad", now=later + dt.timedelta(seconds=5))
+    assert r.outcome is LoginOutcome.LOCKED
 
 
 def test_success_resets_the_count(session: Session, user: Employee) -> None:
@@ -150,8 +151,43 @@ def test_success_resets_the_count(session: Session, user: Employee) -> None:
     for i in range(4):
         login.authenticate(session, "pat@example.com", "bad", now=now + dt.timedelta(seconds=i))
     assert login.authenticate(session, "pat@example.com", PW, now=now + dt.timedelta(seconds=5)).ok
-    r = login.authenticate(session, "pat@example.com", "bad", now=now + dt.timedelta(seconds=6))
-    assert "4 attempts left" in r.message
+    for i in range(4):  # four failures after the success: not yet locked
+        r = login.authenticate(session, "pat@example.com", "bad", now=now + dt.timedelta(seconds=6 + i))
+        assert r.outcome is LoginOutcome.BAD_CREDENTIALS
+
+
+def _answers(session: Session, address: str, now: dt.datetime, tries: int = 7) -> list[tuple[LoginOutcome, str]]:
+    answers = []
+    for i in range(tries):
+        r = login.authenticate(session, address, "Wrong#Guess1", now=now + dt.timedelta(minutes=i))
+        answers.append((r.outcome, r.message))
+    return answers
+
+
+def test_unknown_address_gets_exactly_the_answers_of_an_account(session: Session, user: Employee) -> None:
+    """Issue 13: the answers must not reveal whether an account exists, lock-out included.
+    An unknown address is tracked and locked exactly like an account's (per normalised
+    address, in core_loginattempt), so the two sequences of answers are identical."""
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    known = _answers(session, "pat@example.com", now)
+    unknown = _answers(session, " Nobody@Example.com", now)
+    assert known == unknown
+    assert [o for o, _ in known] == [LoginOutcome.BAD_CREDENTIALS] * 4 + [LoginOutcome.LOCKED] * 3
+    assert all("account" not in m for _, m in known)
+    rows = session.scalars(select(LoginAttempt).where(LoginAttempt.email == "nobody@example.com")).all()
+    assert len(rows) == 7 and all(r.employee_id is None and not r.succeeded for r in rows)
+
+
+def test_unknown_address_lock_holds_across_sessions(session: Session) -> None:
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    _answers(session, "ghost@example.com", now, tries=5)
+    session.commit()
+    with Session(session.get_bind()) as other:
+        r = login.authenticate(other, "GHOST@example.com", "x", now=now + dt.timedelta(minutes=6))
+        assert r.outcome is LoginOutcome.LOCKED and "13 more minutes" in r.message
+        r = login.authenticate(other, "ghost@example.com", "x", now=now + dt.timedelta(minutes=20))
+        assert r.outcome is LoginOutcome.BAD_CREDENTIALS
+        other.rollback()
 
 
 def test_django_hash_verifies_and_is_upgraded(session: Session) -> None:
