@@ -127,7 +127,8 @@ def parts(engine, who: Employee, filters: ReportFilters) -> dict[str, float]:
     """Time of each step (one run, after the warm-up), to show where the time goes."""
     out: dict[str, float] = {}
     with Session(engine) as s:
-        conds = reporting._checked(s, who, filters)
+        scope = reporting._checked(s, who, filters)
+        conds = scope.conds
         p = reporting.period_of(filters)
         now = dt.datetime.now(dt.UTC)
         state: dict[str, object] = {}
@@ -137,7 +138,7 @@ def parts(engine, who: Employee, filters: ReportFilters) -> dict[str, float]:
 
         def figures() -> None:
             rows = state["rows"]
-            visible = reporting._row_mask(who, filters)(rows)
+            visible = scope.mask(rows)
             created, resolved = reporting._created(rows, visible, p, now), reporting._resolved(rows, visible, p)
             state["kpis"] = reporting._kpi_figures(p, now, created, resolved, visible)
             state["created"], state["resolved"] = (

@@ -1,11 +1,16 @@
-"""SLA dashboard (issue 7): are we meeting our SLAs, where not, and why.
+"""SLA dashboard (issues 7 and 15): are we meeting our SLAs, where not, and why.
 
 Thin page: the filters become a `ReportFilters`, `portal.reports` returns the core's
 `reporting.Dashboard` (packed ticket rows read from the database, figures in numpy; cached
-60 s per user and filter set), and every chart is Plotly. Clicking a bar, box or cell
-(`on_select="rerun"`) - or choosing it in the "Drill down" box - lists the tickets behind
-it through `reporting.drilldown`, with links to their detail pages. Every table can be
-exported (formula-safe CSV / Excel).
+60 s per user and filter set). What is drawn is only what is in view (issue 15): the KPI
+tiles, then what managers look at first (tickets breached now, workload per coordinator),
+then the ONE selected view - the tabs are lazy (`st.tabs(on_change=...)`: a hidden tab's
+content is not built, sent or drawn), and its figures and tables come built from
+`portal.reports.view_for` (`portal.report_views`: compact figures, tables as shown).
+Clicking a bar or cell (`on_select="rerun"`), or choosing it by hand, lists the tickets
+behind it (`reporting.drilldown`) under that view; leaving the view closes the list.
+Selecting a ticket row opens the ticket in the same session. Every table exports
+(formula-safe CSV / Excel) exactly as shown.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from portal import reports, state
+from portal import nav, report_views, reports, state
 from smartsupport_core import reporting
 from smartsupport_core.errors import DomainError
 from smartsupport_core.exports import to_csv_bytes, to_excel_bytes
@@ -32,12 +37,6 @@ if user is None:
 st.title("SLA dashboard")
 
 ALL = "All"
-DIMENSION_LABELS = {
-    "department": "Department",
-    "category": "Category",
-    "priority": "Priority",
-    "coordinator": "Coordinator",
-}
 KPI_HELP = {
     "open_backlog": "Tickets open at the end of the range (New, Open, In Progress, On Hold).",
     "created": "Tickets submitted in the range.",
@@ -112,22 +111,24 @@ except DomainError as exc:
     st.stop()
 
 days = (filters.end - filters.start).days + 1
+tz = reporting._tz().key
 st.caption(
     f"{filters.start:%d %b %Y} - {filters.end:%d %b %Y} ({days} days), compared with the {days} days before. "
-    f"Times are on the SLA clock (business hours unless a target is in calendar time). "
+    f"Times are on the SLA clock (business hours unless a target is in calendar time), in hours. "
     f"Computed {data.computed_at.astimezone(reporting._tz()):%H:%M:%S}; kept for {reports.TTL_SECONDS} s."
 )
 
 
 def export_buttons(df: pd.DataFrame, name: str) -> None:
-    """CSV and Excel buttons; the files are built when clicked, not on every run of every tab."""
+    """CSV and Excel of the table as shown; the files are built when clicked."""
+    shown = df.reset_index(drop=True)
     a, b, _ = st.columns([1, 1, 4])
     a.download_button(
-        "CSV", lambda: to_csv_bytes(df), f"{name}.csv", "text/csv", key=f"csv_{name}", icon=":material/download:"
+        "CSV", lambda: to_csv_bytes(shown), f"{name}.csv", "text/csv", key=f"csv_{name}", icon=":material/download:"
     )
     b.download_button(
         "Excel",
-        lambda: to_excel_bytes(df, name),
+        lambda: to_excel_bytes(shown, name),
         f"{name}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{name}",
@@ -135,13 +136,36 @@ def export_buttons(df: pd.DataFrame, name: str) -> None:
     )
 
 
-# --- KPI tiles ---------------------------------------------------------------------------
-kpi_rows = pd.DataFrame(
-    [{"kpi": k.label, "value": k.value, "previous": k.previous, "change": k.change, "unit": k.unit} for k in data.kpis]
-)
-for start in range(0, len(data.kpis), 6):
-    cols = st.columns(6)
-    for col, kpi in zip(cols, data.kpis[start : start + 6], strict=False):
+TIME_FORMAT = "YYYY-MM-DD HH:mm"
+
+
+def ticket_list(df: pd.DataFrame, key: str, *, height: int | str = "auto") -> None:
+    """Tickets as shown (`report_views.ticket_table`); selecting a row opens that ticket in
+    this session (its id is the frame's index, never shown)."""
+    config = {
+        header: st.column_config.DatetimeColumn(header, format=TIME_FORMAT)
+        for header in ("Submitted", "First response", "Resolved", "Due")
+        if header in df.columns
+    }
+    event = st.dataframe(
+        df,
+        hide_index=True,
+        column_config=config,
+        key=key,
+        on_select="rerun",
+        selection_mode="single-row",
+        height=height,
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        st.switch_page(nav.page_file("ticket.py"), query_params={"id": str(df.index[rows[0]])})
+
+
+# --- KPI tiles: four per row, so no title is cut ---------------------------------------------
+PER_ROW = 4
+for start in range(0, len(data.kpis), PER_ROW):
+    cols = st.columns(PER_ROW)
+    for col, kpi in zip(cols, data.kpis[start : start + PER_ROW], strict=False):
         fmt = FORMATTERS[kpi.unit]
         col.metric(
             kpi.label,
@@ -151,9 +175,26 @@ for start in range(0, len(data.kpis), 6):
             help=f"{KPI_HELP[kpi.key]} Previous period: {fmt(kpi.previous)}.",
             border=True,
         )
-with st.expander("KPI table and export"):
-    st.dataframe(kpi_rows, hide_index=True)
-    export_buttons(kpi_rows, "kpis")
+top = reports.view_for(user, grants, filters, "top", tz)
+if st.toggle("KPIs as a table, to export", key="dash_kpi_table"):
+    st.dataframe(top.tables["kpis"], hide_index=True)
+    export_buttons(top.tables["kpis"], "kpis")
+
+# --- For managers: breached now, and each coordinator's workload (now; no date range) --------
+left, right = st.columns([3, 2])
+with left:
+    breached = top.tables["breached_now"]
+    more = f" (first {reporting.DRILL_LIMIT})" if len(breached) >= reporting.DRILL_LIMIT else ""
+    st.subheader(f"Breached now: {len(breached)}{more}")
+    if breached.empty:
+        st.success("No open ticket in view has missed its target.")
+    else:
+        ticket_list(breached, "breached_now_table", height=240)
+        st.caption("Select a row to open the ticket. Oldest due first; the date range does not apply.")
+with right:
+    st.subheader("Workload per coordinator")
+    st.dataframe(top.tables["workload"], hide_index=True, height=240, key="workload_table")
+    st.caption("Open tickets now; median age is calendar hours since submission.")
 
 
 def picked_point(event: Any) -> dict[str, Any] | None:
@@ -172,12 +213,20 @@ def by_customdata(point: dict[str, Any]) -> tuple[str, str] | None:
     return tuple(point["customdata"]) if point.get("customdata") else None  # type: ignore[return-value]
 
 
-def drill_chart(fig: go.Figure, key: str, resolve=by_customdata) -> None:
-    """Draw a clickable chart; a newly clicked bar/cell becomes the drill-down target.
+def heat_cell(p: dict[str, Any]) -> tuple[str, str] | None:
+    try:
+        return "heat", f"{reporting.WEEKDAYS.index(p['y']) + 1}|{int(p['x'])}"
+    except (KeyError, ValueError, TypeError):
+        return None
 
-    Streamlit keeps a chart's selection across reruns, so only a selection that differs from
-    the one already handled counts: otherwise "Clear" would be undone by the next rerun.
-    """
+
+def chart(fig: go.Figure, key: str, view: str, resolve=by_customdata) -> None:
+    """Draw a chart; on a clickable one a newly clicked bar/cell becomes the drill-down target
+    of `view`. Streamlit keeps a chart's selection across reruns, so only a selection that
+    differs from the one already handled counts: otherwise "Clear" would be undone."""
+    if resolve is None:
+        st.plotly_chart(fig, key=key)
+        return
     event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=key)
     point = picked_point(event)
     seen = json.dumps(point, sort_keys=True, default=str)
@@ -186,232 +235,132 @@ def drill_chart(fig: go.Figure, key: str, resolve=by_customdata) -> None:
     st.session_state[f"{key}_handled"] = seen
     target = resolve(point) if point is not None else None
     if target is not None:
-        st.session_state["dash_drill"] = target
+        st.session_state["dash_drill"] = (view, *target)
 
 
-def hours_col(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    out = df.copy()
-    for c in cols:
-        out[c] = out[c].map(lambda m: None if m is None or pd.isna(m) else round(m / 60, 2))
-    return out.rename(columns={c: c.replace("_p", " p") + " (h)" for c in cols})
+def table(content: report_views.ViewContent, name: str) -> None:
+    """A view's table and its export, drawn only when asked for (it is one more grid)."""
+    if st.toggle("Show the table", key=f"dash_table_{name}"):
+        st.dataframe(content.tables[name], hide_index=True)
+    export_buttons(content.tables[name], name)
 
 
-tab_trend, tab_break, tab_dist, tab_backlog, tab_heat, tab_due = st.tabs(
-    ["Trends", "Breakdown", "Resolution times", "Backlog", "Arrivals", "Breached / due soon"]
-)
-
-# --- Trends ------------------------------------------------------------------------------
-with tab_trend:
-    tr = data.trends
-    weeks = [str(w) for w in tr["week"]]
-    fig = go.Figure()
-    fig.add_bar(x=weeks, y=tr["created"], name="Created", customdata=[["created_week", w] for w in weeks])
-    fig.add_bar(x=weeks, y=tr["resolved"], name="Resolved", customdata=[["resolved_week", w] for w in weeks])
-    fig.update_layout(
-        barmode="group",
-        title="Created vs resolved per week",
-        xaxis_title="Week (Monday)",
-        yaxis_title="Tickets",
-        height=360,
-    )
-    drill_chart(fig, "chart_trend")
-    left, right = st.columns(2)
-    times = go.Figure()
-    for col, name, dash in (
-        ("response_p50", "Response p50", None),
-        ("response_p90", "Response p90", "dot"),
-        ("resolution_p50", "Resolution p50", None),
-        ("resolution_p90", "Resolution p90", "dot"),
-    ):
-        times.add_scatter(x=weeks, y=tr[col] / 60, name=name, mode="lines+markers", line={"dash": dash})
-    times.update_layout(title="Response and resolution time (hours)", yaxis_title="Hours", height=320)
-    left.plotly_chart(times, key="chart_times")
-    comp = go.Figure()
-    comp.add_scatter(x=weeks, y=tr["response_compliance"], name="Response met %", mode="lines+markers")
-    comp.add_scatter(x=weeks, y=tr["resolution_compliance"], name="Resolution met %", mode="lines+markers")
-    comp.update_layout(title="SLA compliance %", yaxis={"range": [0, 105], "title": "%"}, height=320)
-    right.plotly_chart(comp, key="chart_compliance")
-    st.dataframe(hours_col(tr, ["response_p50", "response_p90", "resolution_p50", "resolution_p90"]), hide_index=True)
-    export_buttons(tr, "weekly_trends")
-
-# --- Breakdown ---------------------------------------------------------------------------
-with tab_break:
-    dim = (
-        st.segmented_control(
-            "Break down by",
-            list(DIMENSION_LABELS),
-            format_func=DIMENSION_LABELS.get,
-            default="department",
-            key="dash_dim",
+def drill_section(view: str) -> None:
+    """The tickets behind the clicked bar/cell of this view (or one chosen by hand)."""
+    with st.expander("Choose a bar or cell by hand", expanded=False):
+        d1, d2, d3 = st.columns([1, 2, 1])
+        manual_dim = d1.selectbox("Dimension", reporting.DRILL_DIMENSIONS, key="drill_dim")
+        manual_value = d2.text_input(
+            "Value",
+            key="drill_value",
+            help="department/category/priority name, coordinator id or 'unassigned', week Monday YYYY-MM-DD, "
+            "heat 'weekday|hour' (1=Mon), backlog 'status|age bucket', resolution 'priority|bucket'.",
         )
-        or "department"
-    )
-    metric = (
-        st.segmented_control(
-            "Bar shows",
-            ["resolution_compliance", "response_compliance", "created", "resolved"],
-            format_func={
-                "resolution_compliance": "Resolution met %",
-                "response_compliance": "Response met %",
-                "created": "Created",
-                "resolved": "Resolved",
-            }.get,
-            default="resolution_compliance",
-            key="dash_metric",
-        )
-        or "resolution_compliance"
-    )
-    bd = data.breakdowns[dim]
-    bar = go.Figure(go.Bar(x=bd["label"], y=bd[metric], customdata=[[dim, k] for k in bd["key"]]))
-    bar.update_layout(title=f"{DIMENSION_LABELS[dim]}: {metric.replace('_', ' ')}", height=360)
-    drill_chart(bar, "chart_breakdown")
-    st.dataframe(
-        hours_col(bd.drop(columns="key"), ["response_p50", "resolution_p50"]),
-        hide_index=True,
-        column_config={
-            "response_compliance": st.column_config.NumberColumn("Response met %", format="%.1f"),
-            "resolution_compliance": st.column_config.NumberColumn("Resolution met %", format="%.1f"),
-        },
-    )
-    export_buttons(bd, f"breakdown_{dim}")
-
-# --- Resolution-time distribution --------------------------------------------------------
-with tab_dist:
-    dist, hist = data.distribution, data.histogram
-    box = go.Figure()
-    for _, r in dist.iterrows():
-        box.add_trace(
-            go.Box(
-                name=r["priority"],
-                q1=[r["p25"] / 60],
-                median=[r["p50"] / 60],
-                q3=[r["p75"] / 60],
-                lowerfence=[r["p05"] / 60],
-                upperfence=[r["p95"] / 60],
-                boxpoints=False,
-            )
-        )
-    box.update_layout(title="Resolution time per priority (hours; whiskers p5-p95)", height=340, showlegend=False)
-    st.plotly_chart(box, key="chart_box")
-    hfig = go.Figure()
-    for pri, part in hist.groupby("priority", sort=False):
-        hfig.add_bar(
-            x=part["label"],
-            y=part["resolved"],
-            name=pri,
-            customdata=[["resolution", f"{pri}|{b}"] for b in part["bucket"]],
-        )
-    hfig.update_layout(
-        barmode="group", title="Resolved tickets by resolution time", xaxis_title="SLA-clock time", height=340
-    )
-    drill_chart(hfig, "chart_hist")
-    st.dataframe(dist, hide_index=True)
-    export_buttons(dist, "resolution_quantiles")
-
-# --- Backlog -----------------------------------------------------------------------------
-with tab_backlog:
-    bl = data.backlog
-    bfig = go.Figure()
-    for status, part in bl.groupby("status", sort=False):
-        bfig.add_bar(
-            x=part["age"],
-            y=part["tickets"],
-            name=status,
-            customdata=[["backlog", f"{status}|{b}"] for b in part["bucket"]],
-        )
-    bfig.update_layout(barmode="stack", title="Open tickets now by age and status", xaxis_title="Age", height=360)
-    drill_chart(bfig, "chart_backlog")
-    matrix = bl.pivot_table(index="status", columns="age", values="tickets", sort=False).reset_index()
-    st.dataframe(matrix, hide_index=True)
-    export_buttons(matrix, "backlog")
-
-# --- Arrivals heat map -------------------------------------------------------------------
-with tab_heat:
-    hm = data.heatmap
-    z = hm.pivot(index="dow", columns="hour", values="created")
-    heat = go.Figure(
-        go.Heatmap(
-            z=z.to_numpy(),
-            x=list(z.columns),
-            y=[reporting.WEEKDAYS[d - 1] for d in z.index],
-            colorscale="Blues",
-            hovertemplate="%{y} %{x}:00 - %{z} tickets<extra></extra>",
-        )
-    )
-    heat.update_layout(
-        title="Tickets created by weekday and hour (local time)",
-        xaxis_title="Hour",
-        yaxis={"autorange": "reversed"},
-        height=360,
-    )
-
-    def heat_cell(p: dict[str, Any]) -> tuple[str, str] | None:
-        try:
-            return "heat", f"{reporting.WEEKDAYS.index(p['y']) + 1}|{int(p['x'])}"
-        except (KeyError, ValueError, TypeError):
-            return None
-
-    drill_chart(heat, "chart_heat", heat_cell)
-    export_buttons(hm, "arrivals")
-
-# --- Breached / due soon -----------------------------------------------------------------
-TICKET_COLUMNS = {
-    "link": st.column_config.LinkColumn("Ticket", display_text=r"/ticket\?id=(\d+)"),
-    "ticket_number": "Number",
-    "subject": st.column_config.TextColumn("Subject"),
-}
-
-
-def ticket_table(df: pd.DataFrame, extra: list[str], key: str) -> None:
-    cols = ["link", "ticket_number", "subject", "status", "priority", "department", "coordinator", *extra]
-    st.dataframe(df[cols], hide_index=True, column_config=TICKET_COLUMNS, key=key)
-
-
-with tab_due:
-    due = data.due_soon
-    st.caption(
-        f"Open tickets whose response or resolution target is missed or due within "
-        f"{reporting.DUE_SOON_BUSINESS_MINUTES // 60} business hours (now; the date range does not apply)."
-    )
-    if due.empty:
-        st.success("Nothing breached or due soon.")
-    else:
-        ticket_table(due, ["clock", "due_at", "breached"], "due_table")
-        export_buttons(due.drop(columns=["link"]), "breached_due_soon")
-
-# --- Drill-down --------------------------------------------------------------------------
-st.subheader("Drill down")
-with st.expander("Choose a bar or cell by hand", expanded=False):
-    d1, d2, d3 = st.columns([1, 2, 1])
-    manual_dim = d1.selectbox("Dimension", reporting.DRILL_DIMENSIONS, key="drill_dim")
-    manual_value = d2.text_input(
-        "Value",
-        key="drill_value",
-        help="department/category/priority name, coordinator id or 'unassigned', week Monday YYYY-MM-DD, "
-        "heat 'weekday|hour' (1=Mon), backlog 'status|age bucket', resolution 'priority|bucket'.",
-    )
-    if d3.button("Show tickets", key="drill_go"):
-        st.session_state["dash_drill"] = (manual_dim, manual_value)
-
-target = st.session_state.get("dash_drill")
-if target is None:
-    st.caption("Click a bar or a heat-map cell to list the tickets behind it.")
-else:
+        if d3.button("Show tickets", key="drill_go"):
+            st.session_state["dash_drill"] = (view, manual_dim, manual_value)
+    target = st.session_state.get("dash_drill")
+    if target is None or target[0] != view:
+        st.caption("Click a bar or a cell to list the tickets behind it.")
+        return
+    _, dim, value = target
     try:
-        drill = reports.drilldown_for(user, grants, filters, target[0], target[1])
+        drill = reports.drilldown_for(user, grants, filters, dim, value)
     except DomainError as exc:
         st.error(str(exc))
-    else:
-        shown = len(drill.tickets)
-        st.write(
-            f"**{target[0].replace('_', ' ')} = {target[1]}**: {drill.total} ticket(s)"
-            + (f", newest {shown} shown" if shown < drill.total else "")
-        )
-        if st.button("Clear", key="drill_clear"):
-            st.session_state.pop("dash_drill", None)
-            st.rerun()
-        if shown:
-            ticket_table(
-                drill.tickets, ["submit_date", "sla_response_met", "resolved_at", "sla_resolution_met"], "drill_table"
+        return
+    shown = len(drill.tickets)
+    st.subheader("Drill down")
+    st.write(
+        f"**{dim.replace('_', ' ')} = {value}**: {drill.total} ticket(s)"
+        + (f", newest {shown} shown" if shown < drill.total else "")
+    )
+    if st.button("Clear", key="drill_clear"):
+        st.session_state.pop("dash_drill", None)
+        st.rerun()
+    if shown:
+        frame = report_views.ticket_table(drill.tickets, tz)
+        ticket_list(frame, "drill_table")
+        st.caption("Select a row to open the ticket.")
+        export_buttons(frame, "drilldown")
+
+
+# --- The selected view only (lazy tabs: hidden tabs run nothing) ------------------------------
+tabs = dict(zip(report_views.VIEWS, st.tabs(report_views.VIEWS, key="dash_view", on_change="rerun"), strict=True))
+open_view = next((name for name, tab in tabs.items() if tab.open), report_views.VIEWS[0])
+if st.session_state.get("dash_drill", (open_view,))[0] != open_view:  # a drill-down belongs to its view
+    st.session_state.pop("dash_drill", None)
+with tabs["Trends"] as tab:
+    if tab.open:
+        content = reports.view_for(user, grants, filters, "Trends")
+        chart(content.figures["chart_trend"], "chart_trend", "Trends")
+        left, right = st.columns(2)
+        with left:
+            chart(content.figures["chart_times"], "chart_times", "Trends", resolve=None)
+        with right:
+            chart(content.figures["chart_compliance"], "chart_compliance", "Trends", resolve=None)
+        table(content, "weekly_trends")
+        drill_section("Trends")
+
+with tabs["Breakdown"] as tab:
+    if tab.open:
+        dim = (
+            st.segmented_control(
+                "Break down by",
+                list(report_views.DIMENSION_LABELS),
+                format_func=report_views.DIMENSION_LABELS.get,
+                default="department",
+                key="dash_dim",
             )
-            export_buttons(drill.tickets.drop(columns=["link"]), "drilldown")
+            or "department"
+        )
+        metric = (
+            st.segmented_control(
+                "Bar shows",
+                list(report_views.METRIC_LABELS),
+                format_func=report_views.METRIC_LABELS.get,
+                default="resolution_compliance",
+                key="dash_metric",
+            )
+            or "resolution_compliance"
+        )
+        content = reports.view_for(user, grants, filters, "Breakdown", dim, metric)
+        chart(content.figures["chart_breakdown"], "chart_breakdown", "Breakdown")
+        table(content, f"breakdown_{dim}")
+        drill_section("Breakdown")
+
+with tabs["Resolution times"] as tab:
+    if tab.open:
+        content = reports.view_for(user, grants, filters, "Resolution times")
+        chart(content.figures["chart_box"], "chart_box", "Resolution times", resolve=None)
+        chart(content.figures["chart_hist"], "chart_hist", "Resolution times")
+        table(content, "resolution_quantiles")
+        drill_section("Resolution times")
+
+with tabs["Backlog"] as tab:
+    if tab.open:
+        content = reports.view_for(user, grants, filters, "Backlog")
+        chart(content.figures["chart_backlog"], "chart_backlog", "Backlog")
+        table(content, "backlog")
+        drill_section("Backlog")
+
+with tabs["Arrivals"] as tab:
+    if tab.open:
+        content = reports.view_for(user, grants, filters, "Arrivals")
+        chart(content.figures["chart_heat"], "chart_heat", "Arrivals", resolve=heat_cell)
+        table(content, "arrivals")
+        drill_section("Arrivals")
+
+with tabs["Breached / due soon"] as tab:
+    if tab.open:
+        content = reports.view_for(user, grants, filters, "Breached / due soon", tz)
+        due = content.tables["breached_due_soon"]
+        st.caption(
+            f"Open tickets whose response or resolution target is missed or due within "
+            f"{reporting.DUE_SOON_BUSINESS_MINUTES // 60} business hours (now; the date range does not apply). "
+            "Select a row to open the ticket."
+        )
+        if due.empty:
+            st.success("Nothing breached or due soon.")
+        else:
+            ticket_list(due, "due_table")
+            export_buttons(due, "breached_due_soon")

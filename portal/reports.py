@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from portal import state
+from portal import report_views, state
 from smartsupport_core import reporting
 from smartsupport_core.models import Employee
 from smartsupport_core.policy import Grants
@@ -37,6 +37,24 @@ def dashboard(role: str, department: str, user_id: int, grants: tuple, filters_k
 
 def for_user(user: Employee, grants: Grants, filters: reporting.ReportFilters) -> reporting.Dashboard:
     return dashboard(user.role, user.department, user.id, grants.key(), filters.key())
+
+
+@st.cache_resource(ttl=TTL_SECONDS, max_entries=500, show_spinner=False)
+def _view(
+    role: str, department: str, user_id: int, grants: tuple, filters_key: tuple, view: str, args: tuple
+) -> report_views.ViewContent:
+    """The BUILT figures and tables of one view (shared, never mutated: `st.plotly_chart`
+    copies a figure before serialising it), so a rerun neither rebuilds nor re-validates them;
+    the same key as `dashboard` plus the view and its choices."""
+    data = dashboard(role, department, user_id, grants, filters_key)
+    return report_views.BUILDERS[view](data, *args)
+
+
+def view_for(
+    user: Employee, grants: Grants, filters: reporting.ReportFilters, view: str, *args: str
+) -> report_views.ViewContent:
+    """One view's content (`report_views.BUILDERS[view](data, *args)`), cached."""
+    return _view(user.role, user.department, user.id, grants.key(), filters.key(), view, tuple(args))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

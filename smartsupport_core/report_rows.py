@@ -142,7 +142,7 @@ def _packed_days(days: str) -> str:
 
 _REFRESH = text(
     f"""
-    WITH gone AS (DELETE FROM core_reportdirty RETURNING day),
+    WITH gone AS (DELETE FROM core_reportdirty WHERE day < :before RETURNING day),
     days AS (SELECT day FROM gone UNION SELECT day FROM core_reportday WHERE layout <> :layout),
     built AS ({_packed_days("days")}),
     dropped AS (
@@ -162,8 +162,11 @@ _REFRESH = text(
 )
 
 _STALE = text(
-    "SELECT EXISTS (SELECT 1 FROM core_reportdirty) OR EXISTS (SELECT 1 FROM core_reportday WHERE layout <> :layout)"
+    "SELECT EXISTS (SELECT 1 FROM core_reportdirty WHERE day < :before)"
+    " OR EXISTS (SELECT 1 FROM core_reportday WHERE layout <> :layout)"
 )
+#: `before` for "every dirty day" (the worker's job, the demo loader, the benchmarks).
+ALL_DAYS = dt.date(9999, 12, 31)
 
 _LOAD = f"""
     WITH dirty AS (
@@ -187,25 +190,31 @@ def tune(conn: Connection | Session) -> None:
     conn.execute(text("SET LOCAL jit = off"))
 
 
-def refresh_report(bind: Engine | Connection) -> int | None:
-    """Repack the dirty days in a transaction of its own; None when another refresh runs."""
+def refresh_report(bind: Engine | Connection, before: dt.date = ALL_DAYS) -> int | None:
+    """Repack the dirty days before `before` in a transaction of its own; None when another
+    refresh runs."""
     engine = bind.engine if isinstance(bind, Connection) else bind
     with engine.connect() as conn, conn.begin():
         if not conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK}):
             return None
         tune(conn)
-        return int(conn.execute(_REFRESH, {"layout": LAYOUT}).one().days)
+        return int(conn.execute(_REFRESH, {"layout": LAYOUT, "before": before}).one().days)
 
 
-def refresh_if_stale(session: Session) -> int | None:
-    """Repack dirty days first (own transaction) so the read that follows needs few live days.
+def refresh_if_stale(session: Session, before: dt.date = ALL_DAYS) -> int | None:
+    """Repack dirty days before `before` first (own transaction) so the read that follows
+    needs few live days.
 
-    Only an optimisation: if it cannot run (another refresh holds the lock, a read-only
-    replica, an error), `load` still packs the dirty days live."""
-    if not session.scalar(_STALE, {"layout": LAYOUT}):
+    A dashboard read passes today's UTC day as `before`: the day being written is never
+    repacked on the read path (under 40 submitting users every read repacked it, and it was
+    dirty again at once: issue 15's 2.1 s p50); `load` reads it live, and the worker's
+    `report_refresh` job repacks it every few minutes. Only an optimisation: if it cannot
+    run (another refresh holds the lock, a read-only replica, an error), `load` still packs
+    the dirty days live."""
+    if not session.scalar(_STALE, {"layout": LAYOUT, "before": before}):
         return 0
     try:
-        return refresh_report(session.get_bind())
+        return refresh_report(session.get_bind(), before)
     except SQLAlchemyError as exc:
         log.warning("report refresh failed (dirty days are packed live): %s", exc)
         return None

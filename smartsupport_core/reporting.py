@@ -214,7 +214,13 @@ class Dashboard:
     backlog: pd.DataFrame
     due_soon: pd.DataFrame
     heatmap: pd.DataFrame
+    workload: pd.DataFrame
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def breached_now(self) -> pd.DataFrame:
+        """The breached tickets of the breached/due-soon list (`ticket_states.breached`)."""
+        return self.due_soon[self.due_soon["breached"].astype(bool)].reset_index(drop=True)
 
 
 # --- Scope and validation ---------------------------------------------------------------
@@ -413,7 +419,7 @@ def _department_mask(department: str) -> RowMask:
 
 def _load(session: Session, p: Period, now: dt.datetime) -> report_rows.Rows:
     """Every ticket any figure of period `p` can count (a superset; masks select exactly)."""
-    report_rows.refresh_if_stale(session)
+    report_rows.refresh_if_stale(session, before=dt.datetime.now(UTC).date())  # today (UTC): read live
     since = min(p.prev_start, now)
     return report_rows.load(session, p.prev_start.astimezone(UTC).date(), since)
 
@@ -980,6 +986,39 @@ def due_soon(session: Session, actor: Employee, filters: ReportFilters, *, now: 
     return _due_soon(session, _checked(session, actor, filters).conds, _now(now))
 
 
+def _workload(session: Session, conds: list[ColumnElement[bool]], now: dt.datetime) -> pd.DataFrame:
+    """Per assignee (and "Unassigned"): open tickets now, how many are breached now
+    (`ticket_states`), and the median age in hours (calendar time since submission) of the
+    open ones. Most breached first. Dimension filters apply; the date range does not."""
+    assignee = aliased(Employee)
+    breached = func.count().filter(ticket_states.breached(now))
+    age_hours = extract("epoch", literal(now) - Ticket.submit_date) / 3600.0
+    rows = session.execute(
+        select(
+            Ticket.assigned_to_id,
+            func.coalesce(assignee.first_name + " " + assignee.last_name, "Unassigned"),
+            func.count(),
+            breached,
+            func.percentile_cont(0.5).within_group(age_hours),
+        )
+        .outerjoin(assignee, assignee.id == Ticket.assigned_to_id)
+        .where(*conds, ticket_states.is_open())
+        .group_by(Ticket.assigned_to_id, assignee.first_name, assignee.last_name)
+        .order_by(breached.desc(), func.count().desc(), Ticket.assigned_to_id)
+    ).all()
+    df = pd.DataFrame(rows, columns=["key", "coordinator", "open", "breached", "median_age_hours"])
+    df["key"] = df["key"].map(lambda k: UNASSIGNED if k is None or pd.isna(k) else str(int(k)))
+    df["open"] = df["open"].astype(int)
+    df["breached"] = df["breached"].astype(int)
+    df["median_age_hours"] = df["median_age_hours"].astype(float)
+    return df
+
+
+def workload(session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None):
+    """Open, breached-now and median age per coordinator (see `_workload`)."""
+    return _workload(session, _checked(session, actor, filters).conds, _now(now))
+
+
 def dashboard(
     session: Session, actor: Employee, filters: ReportFilters, *, now: dt.datetime | None = None
 ) -> Dashboard:
@@ -989,6 +1028,7 @@ def dashboard(
     p = period_of(filters)
     wait = _start_figures(session, sc.mask, p, now)
     backlog, due = _backlog(session, sc.conds, now), _due_soon(session, sc.conds, now)  # while numpy works
+    load = _workload(session, sc.conds, now)
     f = wait()
     dist, hist = _distribution(f.resolved)
     return Dashboard(
@@ -1002,6 +1042,7 @@ def dashboard(
         backlog=backlog,
         due_soon=due,
         heatmap=_heatmap(f.created),
+        workload=load,
         extra={"ratings": f.kpis["_ratings"]},
     )
 
