@@ -139,6 +139,11 @@ def export_buttons(df: pd.DataFrame, name: str) -> None:
 TIME_FORMAT = "YYYY-MM-DD HH:mm"
 
 
+def fitted(df: pd.DataFrame, rows: int = 6) -> int | str:
+    """A grid's height: its rows, up to `rows` (then it scrolls), never empty lines."""
+    return "auto" if len(df) <= rows else 36 + 35 * rows
+
+
 def ticket_list(df: pd.DataFrame, key: str, *, height: int | str = "auto") -> None:
     """Tickets as shown (`report_views.ticket_table`); selecting a row opens that ticket in
     this session (its id is the frame's index, never shown)."""
@@ -189,11 +194,11 @@ with left:
     if breached.empty:
         st.success("No open ticket in view has missed its target.")
     else:
-        ticket_list(breached, "breached_now_table", height=240)
+        ticket_list(breached, "breached_now_table", height=fitted(breached))
         st.caption("Select a row to open the ticket. Oldest due first; the date range does not apply.")
 with right:
     st.subheader("Workload per coordinator")
-    st.dataframe(top.tables["workload"], hide_index=True, height=240, key="workload_table")
+    st.dataframe(top.tables["workload"], hide_index=True, height=fitted(top.tables["workload"]), key="workload_table")
     st.caption("Open tickets now; median age is calendar hours since submission.")
 
 

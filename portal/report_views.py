@@ -101,7 +101,8 @@ def kpi_table(data: Dashboard) -> pd.DataFrame:
                 "Change": shown(k.change, k.unit),
             }
             for k in data.kpis
-        ]
+        ],
+        dtype=object,  # a count stays an integer beside hours and percentages
     )
 
 
