@@ -68,6 +68,8 @@ PAGES: list[PageSpec] = [
              url_path="outbox"),
     PageSpec("admin_console.py", "Admin console", ":material/tune:", "Administration", needs=Action.MANAGE_CONFIG,
              url_path="admin-console"),
+    PageSpec("inbound_mail.py", "Inbound mail", ":material/move_to_inbox:", "Administration",
+             needs=Action.MANAGE_INBOUND_MAIL, url_path="inbound-mail"),
     PageSpec("audit_log.py", "Audit log", ":material/history:", "Administration", needs=Action.VIEW_AUDIT_LOG,
              url_path="audit-log"),
     PageSpec("assistant.py", "Assistant", ":material/smart_toy:", "Help", Action.USE_ASSISTANT, "assistant"),

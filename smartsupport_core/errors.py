@@ -34,10 +34,13 @@ FIELD_LABELS: dict[str, str] = {
     "date_to": "To",
     "default_priority": "Default priority",
     "email": "E-mail address",
+    "field_values": "Category fields",
     "head_email": "Department head's e-mail",
+    "host": "IMAP host",
     "ids": "Tickets",
     "is_active": "Active",
     "is_published": "Published",
+    "move_to": "Move processed mail to",
     "mute_non_essential": "Mute non-essential e-mail",
     "page_size": "Rows",
     "password_confirm": "Confirm password",
@@ -53,6 +56,7 @@ FIELD_LABELS: dict[str, str] = {
     "sub_categories": "Sub-categories",
     "sub_category": "Sub-category",
     "text": "Search",
+    "username": "User name",
     "working_days": "Working days",
 }
 

@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from . import notifications, secret_box, tickets
 from .email_templates import ticket_link
-from .errors import DomainError
+from .errors import DomainError, ValidationError
 from .inbound_parse import InboundMail, parse
 from .mailer import envelope_sender
 from .models import EmailNotification, Employee, InboundBounce, InboundMailbox, InboundMessage, Ticket
@@ -203,15 +203,13 @@ def _new_ticket(session: Session, person: Employee, mailbox: InboundMailbox, mai
 
 
 def _refusal_text(exc: DomainError) -> str:
-    """A service's refusal in words for a bounce (field names become the portal's labels)."""
-    errors = getattr(exc, "errors", None)
-    if not errors:
+    """A service's refusal in words for a bounce, one line per field, as the portal shows it."""
+    if not isinstance(exc, ValidationError):
         return str(exc)
-    labels = {"subject": "Subject (the e-mail's subject)", "description": "Description (the e-mail's text)",
-              "attachments": "Attachments", "comment": "Reply"}
-    return "\n".join(
-        f"- {labels.get(name, name.replace('_', ' ').capitalize())}: {message}" for name, message in errors.items()
-    )
+    lines = [f"- {line}" for line in exc.lines()]
+    if {"subject", "description"} & set(exc.errors):
+        lines.append("(The subject is your e-mail's subject; the description is its text.)")
+    return "\n".join(lines)
 
 
 def decide(session: Session, mailbox: InboundMailbox, mail: InboundMail, row_id: int) -> Decision:

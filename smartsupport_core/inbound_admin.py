@@ -26,20 +26,6 @@ from .policy import Action, require
 from .ticket_forms import validate_submission
 from .vocab import AuditAction, ImapSecurity, InboundOutcome
 
-#: The admin form's labels, so every message names the field a person sees.
-LABELS = {
-    "name": "Name",
-    "host": "IMAP host",
-    "port": "Port",
-    "security": "Security",
-    "username": "User name",
-    "password": "Password",
-    "folder": "Folder",
-    "move_to": "Move processed mail to",
-    "category": "Category",
-    "sub_category": "Sub-category",
-    "field_values": "Category fields",
-}
 DEFAULT_PORTS = {ImapSecurity.SSL: 993, ImapSecurity.STARTTLS: 143, ImapSecurity.NONE: 143}
 AUDITED = ("name", "host", "port", "security", "username", "folder", "move_to", "category", "sub_category",
            "field_values", "is_active")
@@ -70,21 +56,21 @@ def _clean(session: Session, form: MailboxForm, *, creating: bool, own_id: int |
     errors: dict[str, str] = {}
     name = (form.name or "").strip()
     if not 1 <= len(name) <= 100:
-        errors["name"] = f"{LABELS['name']} must be 1 to 100 characters"
+        errors["name"] = "must be 1 to 100 characters"
     elif session.scalar(
         select(InboundMailbox.id).where(
             func.lower(InboundMailbox.name) == name.lower(), InboundMailbox.id != (own_id or -1)
         )
     ):
-        errors["name"] = f"{LABELS['name']}: another mailbox is already called {name}"
+        errors["name"] = f"another mailbox is already called {name}"
     host = (form.host or "").strip()
     if not _HOST.match(host):
-        errors["host"] = f"{LABELS['host']} must be a host name or address, e.g. imap.gmail.com"
+        errors["host"] = "must be a host name or address, e.g. imap.gmail.com"
     try:
         security = ImapSecurity(form.security)
     except ValueError:
         security = None
-        errors["security"] = f"{LABELS['security']} must be one of: " + ", ".join(s.value for s in ImapSecurity)
+        errors["security"] = "must be one of: " + ", ".join(s.value for s in ImapSecurity)
     port: int | None = None
     if form.port in (None, "") and security is not None:
         port = DEFAULT_PORTS[security]
@@ -94,31 +80,32 @@ def _clean(session: Session, form: MailboxForm, *, creating: bool, own_id: int |
         except ValueError:
             port = None
         if port is None or not 1 <= port <= 65535:
-            errors["port"] = f"{LABELS['port']} must be a whole number from 1 to 65535 (993 for SSL/TLS)"
+            errors["port"] = "must be a whole number from 1 to 65535 (993 for SSL/TLS)"
     username = (form.username or "").strip()
     if not 1 <= len(username) <= 254:
-        errors["username"] = f"{LABELS['username']} is required (for Gmail: the full address)"
+        errors["username"] = "is required (for Gmail: the full address)"
     password = form.password if form.password else None
     if creating and not password:
-        errors["password"] = f"{LABELS['password']} is required (for Gmail: an app password)"
+        errors["password"] = "is required (for Gmail: an app password)"
     elif password is not None and len(password) > 1000:
-        errors["password"] = f"{LABELS['password']} must be at most 1000 characters"
+        errors["password"] = "must be at most 1000 characters"
     folder = (form.folder or "").strip() or "INBOX"
     if len(folder) > 255:
-        errors["folder"] = f"{LABELS['folder']} must be at most 255 characters"
+        errors["folder"] = "must be at most 255 characters"
     move_to = (form.move_to or "").strip() or None
     if move_to is not None and (len(move_to) > 255 or move_to == folder):
-        errors["move_to"] = f"{LABELS['move_to']} must be another folder than {folder} (or empty to mark mail as read)"
+        errors["move_to"] = f"must be another folder than {folder} (or empty to mark mail as read)"
     values = dict(form.field_values or {})
     sample = {**values, "subject": "Inbound mailbox check", "description": "A message sent by e-mail.",
               "category": (form.category or "").strip(), "sub_category": (form.sub_category or "").strip() or None}
     try:
         validate_submission(session, sample)
     except ValidationError as exc:
-        for field, message in exc.errors.items():
-            key = field if field in ("category", "sub_category") else "field_values"
-            prefix = "" if key != "field_values" else f"{LABELS['field_values']}: "
-            errors[key] = (errors.get(key, "") + "; " if key in errors else "") + prefix + message
+        for (field, message), (label, text) in zip(exc.errors.items(), exc.labelled(), strict=True):
+            if field in ("category", "sub_category"):
+                errors[field] = message
+            else:  # a field of the category's own form: e-mail cannot give it, the mailbox must
+                errors["field_values"] = "; ".join(filter(None, [errors.get("field_values"), f"{label}: {text}"]))
     if errors:
         raise ValidationError(errors)
     return {

@@ -337,7 +337,8 @@ def _docx_bomb() -> bytes:
     buf = io.BytesIO()
     ct = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        zf.writestr("[Content_Types].xml", f'<Types><Override PartName="/word/document.xml" ContentType="{ct}"/></Types>')
+        types = f'<Types><Override PartName="/word/document.xml" ContentType="{ct}"/></Types>'
+        zf.writestr("[Content_Types].xml", types)
         zf.writestr("word/document.xml", b"\0" * (200 * 1024 * 1024))
     return buf.getvalue()
 
