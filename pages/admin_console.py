@@ -17,10 +17,10 @@ import pandas as pd
 import streamlit as st
 
 from portal import state
-from portal.safe_text import md_escape, show_errors
+from portal.safe_text import apply_change, md_escape
 from smartsupport_core import admin_config as ac
 from smartsupport_core import policy
-from smartsupport_core.errors import DomainError, ValidationError, field_label
+from smartsupport_core.errors import ValidationError, field_label
 from smartsupport_core.policy import Action
 from smartsupport_core.queue import PRIORITY_ORDER
 from smartsupport_core.vocab import SlaClock
@@ -33,15 +33,7 @@ if user is None or not policy.allowed(user, Action.MANAGE_CONFIG):
 
 def apply(change, done: str) -> bool:
     """Run `change(session)` in one transaction; show the outcome."""
-    try:
-        with state.session() as s:
-            change(s)
-            s.commit()
-    except DomainError as exc:
-        show_errors(exc)
-        return False
-    st.session_state["ac_notice"] = done
-    return True
+    return apply_change(change, done, "ac_notice")
 
 
 st.title("Admin console")

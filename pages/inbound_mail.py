@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from portal import state
-from portal.safe_text import md_escape, show_errors
+from portal.safe_text import apply_change, md_escape, show_errors
 from smartsupport_core import inbound_admin as ia
 from smartsupport_core.email_templates import ticket_link
 from smartsupport_core.errors import DomainError
@@ -147,15 +147,8 @@ def mailbox_form(prefix: str, current: InboundMailbox | None) -> ia.MailboxForm 
 
 
 def apply(change, done: str) -> None:
-    try:
-        with state.session() as s:
-            change(s)
-            s.commit()
-    except DomainError as exc:
-        show_errors(exc)
-        return
-    st.session_state["inbound_notice"] = done
-    st.rerun()
+    if apply_change(change, done, "inbound_notice"):
+        st.rerun()
 
 
 add_tab, edit_tab, log_tab = st.tabs(["Add a mailbox", "Change a mailbox", "Processed messages"])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from smartsupport_core.errors import DomainError, ValidationError
 
@@ -25,3 +27,20 @@ def show_errors(exc: DomainError) -> None:
             st.error(("" if label is None else f"{label}: ") + md_escape(message))
     else:
         st.error(md_escape(str(exc)))
+
+
+def apply_change(change: Callable[[Session], object], done: str, notice_key: str) -> bool:
+    """Run `change(session)` in one transaction (`state.session()`); on a domain error show
+    its messages and return False, else keep `done` under `notice_key` for the next run's
+    success message and return True. The admin pages' one way to save a form."""
+    from portal import state  # state imports Streamlit's runtime pieces; keep this module light
+
+    try:
+        with state.session() as s:
+            change(s)
+            s.commit()
+    except DomainError as exc:
+        show_errors(exc)
+        return False
+    st.session_state[notice_key] = done
+    return True
