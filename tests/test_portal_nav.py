@@ -28,7 +28,7 @@ def test_visitor_sees_home_and_the_account_pages() -> None:
 def test_admin_sees_every_signed_in_page_grouped_in_section_order() -> None:
     shown = titles(person(Role.ADMIN))
     assert list(shown) == [s for s in SECTIONS if s in shown]
-    assert shown["Administration"] == ["Accounts", "E-mail outbox", "Admin console", "Audit log"]
+    assert shown["Administration"] == ["Accounts", "E-mail outbox", "Admin console", "Inbound mail", "Audit log"]
     assert shown["Help"] == ["Assistant", "Help Center", "Help articles"]
     assert shown["Reports"] == ["SLA dashboard"]
     assert sorted(t for group in shown.values() for t in group) == sorted(
