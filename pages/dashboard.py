@@ -333,27 +333,20 @@ with tabs["Breakdown"] as tab:
         table(content, f"breakdown_{dim}")
         drill_section("Breakdown")
 
-with tabs["Resolution times"] as tab:
-    if tab.open:
-        content = reports.view_for(user, grants, filters, "Resolution times")
-        chart(content.figures["chart_box"], "chart_box", "Resolution times", resolve=None)
-        chart(content.figures["chart_hist"], "chart_hist", "Resolution times")
-        table(content, "resolution_quantiles")
-        drill_section("Resolution times")
-
-with tabs["Backlog"] as tab:
-    if tab.open:
-        content = reports.view_for(user, grants, filters, "Backlog")
-        chart(content.figures["chart_backlog"], "chart_backlog", "Backlog")
-        table(content, "backlog")
-        drill_section("Backlog")
-
-with tabs["Arrivals"] as tab:
-    if tab.open:
-        content = reports.view_for(user, grants, filters, "Arrivals")
-        chart(content.figures["chart_heat"], "chart_heat", "Arrivals", resolve=heat_cell)
-        table(content, "arrivals")
-        drill_section("Arrivals")
+#: Views that are charts, a table and a drill-down: view -> ([(chart key, how a click drills)], table).
+PLAIN_VIEWS: dict[str, tuple[list[tuple[str, Any]], str]] = {
+    "Resolution times": ([("chart_box", None), ("chart_hist", by_customdata)], "resolution_quantiles"),
+    "Backlog": ([("chart_backlog", by_customdata)], "backlog"),
+    "Arrivals": ([("chart_heat", heat_cell)], "arrivals"),
+}
+for view, (charts, table_name) in PLAIN_VIEWS.items():
+    with tabs[view] as tab:
+        if tab.open:
+            content = reports.view_for(user, grants, filters, view)
+            for key, resolve in charts:
+                chart(content.figures[key], key, view, resolve=resolve)
+            table(content, table_name)
+            drill_section(view)
 
 with tabs["Breached / due soon"] as tab:
     if tab.open:
