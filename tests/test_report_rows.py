@@ -281,3 +281,26 @@ def test_worker_job_repacks_written_days(session: Session, clean_db) -> None:
 def test_every_breakdown_dimension_is_a_packed_column() -> None:
     assert set(reporting.PACKED_DIMENSIONS) == set(reporting.DIMENSIONS)
     assert set(reporting.PACKED_DIMENSIONS.values()) <= set(report_rows.PACKED_ROW.names)
+
+
+def test_a_read_never_repacks_the_day_being_written(session: Session, clean_db) -> None:
+    """Issue 15: under submissions every read repacked today's day, dirty again at once. A
+    read repacks older dirty days only; today's tickets are read live, and still counted."""
+    admin = make_employee(session, role=Role.ADMIN, department="IT Department")
+    requester = make_employee(session, department="Sales")
+    now = dt.datetime.now(UTC)
+    today = now.date()
+    midnight = dt.datetime.combine(today, dt.time(0), tzinfo=UTC)
+    make_ticket(session, requester, submit_date=midnight + (now - midnight) / 2)  # today, whatever the hour
+    make_ticket(session, requester, submit_date=now - dt.timedelta(days=3))
+    session.commit()
+    week = ReportFilters(today - dt.timedelta(days=6), today)
+    created = {k.key: k.value for k in reporting.kpis(session, admin, week, now=now)}["created"]
+    assert created == 2  # today's ticket counted (read live)
+    session.commit()
+    dirty = set(session.scalars(select(ReportDirty.day)))
+    assert dirty == {today}  # the older day was repacked, today's was not
+    assert set(session.scalars(select(ReportDay.day))) == {today - dt.timedelta(days=3)}
+    # the worker's job repacks every dirty day, today's included
+    assert report_rows.refresh_report(clean_db) >= 1
+    assert session.scalar(select(func.count()).select_from(ReportDirty)) == 0
