@@ -24,7 +24,7 @@ if user is None:
     st.stop()
 
 st.title(f"Hello, {user.first_name}")
-st.caption(f"{user.role} · {user.department}")
+st.caption(f"Signed in as {user.full_name} · {user.role} · {user.department}")
 with state.session() as s:
     tiles = inbox.tiles(s, user)
 

@@ -20,14 +20,41 @@ from portal import state
 from portal import ticket_summary as ticket_summary_view
 from portal.canned_picker import canned_picker
 from portal.nav import page_file
-from smartsupport_core import assistant, attachments, ratings, ticket_states, tickets, workflow
+from portal.safe_text import md_escape, show_errors
+from smartsupport_core import assistant, attachments, ratings, ticket_states, tickets, triage, workflow
 from smartsupport_core.errors import DomainError, NotFound, ValidationError
 from smartsupport_core.models import Employee
 from smartsupport_core.providers import get_provider
+from smartsupport_core.queue_edits import KEEP, RowEdit, apply_row
 from smartsupport_core.settings import get_settings
 from smartsupport_core.ticket_actions import ticket_actions
 from smartsupport_core.ticket_forms import CATEGORY_COLUMNS
-from smartsupport_core.vocab import Priority, status_label
+from smartsupport_core.vocab import Priority, Role, TicketStatus, status_label
+
+STAFF_ROLES = frozenset({Role.COORDINATOR.value, Role.ADMIN.value})
+#: The status badge's colour per status.
+STATUS_COLOURS = {
+    "New": "gray", "Open": "blue", "In Progress": "violet", "On Hold": "orange",
+    "Resolved": "green", "Closed": "gray", "Rejected": "red", "Withdrawn": "gray",
+}
+#: Staff status buttons, as a person would say them (the dots: a dialog asks first).
+STAFF_MOVE_LABELS = {
+    TicketStatus.OPEN: "Back to Open",
+    TicketStatus.IN_PROGRESS: "Start work",
+    TicketStatus.ON_HOLD: "Put on hold",
+    TicketStatus.RESOLVED: "Resolve…",
+    TicketStatus.CLOSED: "Close",
+}
+#: What the page says after a move.
+MOVE_DONE = {
+    TicketStatus.OPEN: "Ticket reopened.",
+    TicketStatus.IN_PROGRESS: "Ticket in progress.",
+    TicketStatus.ON_HOLD: "Ticket put on hold.",
+    TicketStatus.RESOLVED: "Ticket resolved.",
+    TicketStatus.CLOSED: "Ticket closed.",
+    TicketStatus.WITHDRAWN: "Ticket withdrawn.",
+    TicketStatus.REJECTED: "Ticket rejected.",
+}
 
 user = state.current_user()
 if user is None:
@@ -128,39 +155,154 @@ def name_of(employee_id: int | None) -> str:
     return person.full_name if person else ("the system" if employee_id is None else f"#{employee_id}")
 
 
-def act(label: str, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
-    """Run one core service as the user, commit, and reload with a message (or show the error)."""
+#: The dialog asked for (resolve / reject / withdraw), until it is confirmed or dismissed; kept in
+#: the session so the dialog is drawn on every run while it is open.
+DIALOG_KEY = f"ticket_dialog_{ticket_id}"
+
+
+def act(label: str, fn: Callable[..., object], *args: object, **kwargs: object) -> bool:
+    """Run one core service as the user, commit, and reload with a message (or show the
+    error and return False)."""
     try:
         with state.session() as s:
             fn(s, s.get(Employee, user.id), *args, **kwargs)
             s.commit()
     except ValidationError as exc:
-        st.error("; ".join(exc.errors.values()))
-        return
+        show_errors(exc)
+        return False
     except DomainError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
         st.session_state.pop(seen_key, None)  # the next run shows the current version
-        return
+        return False
     st.session_state.pop(seen_key, None)
+    st.session_state.pop(DIALOG_KEY, None)  # a dialog that asked for this closes
     st.session_state[f"ticket_flash_{ticket_id}"] = label
     st.rerun()
+    return True
 
 
-st.title(f"{ticket.ticket_number}")
-st.text(ticket.subject)
-cols = st.columns(4)
-cols[0].metric("Status", shown_status)
-cols[1].metric("Priority", ticket.priority or "—")
-cols[2].metric("Department", ticket.department)
-cols[3].metric("Assigned to", name_of(ticket.assigned_to_id) if ticket.assigned_to_id else "Unassigned")
-st.caption(
-    f"{ticket.category}{' / ' + ticket.sub_category if ticket.sub_category else ''} · "
-    f"requested by {name_of(ticket.employee_id)} · submitted {when(ticket.submit_date)} · "
-    f"updated {when(ticket.update_date)}"
-)
+# --- header: subject, number, status --------------------------------------------------------
+st.title(md_escape(ticket.subject))
+head = st.columns([1, 4], vertical_alignment="center")
+head[0].markdown(f"**{ticket.ticket_number}**")
+head[1].badge(shown_status, color=STATUS_COLOURS.get(ticket.status or "", "gray"))
+facts = {
+    "Priority": ticket.priority or "—",
+    "Department": ticket.department,
+    "Assigned to": name_of(ticket.assigned_to_id) if ticket.assigned_to_id else "Unassigned",
+    "Requested by": name_of(ticket.employee_id),
+    "Category": f"{ticket.category}{' / ' + ticket.sub_category if ticket.sub_category else ''}",
+    "Submitted": when(ticket.submit_date),
+    "Updated": when(ticket.update_date),
+}
+with st.container(key="ticket_facts", horizontal=True, gap="large"):
+    for label, value in facts.items():  # plain text that wraps: long names are never cut
+        st.markdown(f"<small>{label}</small>  \n**{md_escape(value)}**", unsafe_allow_html=True)
 if ticket.rejection_reason and ticket.status == "Rejected":
     st.warning("Rejected. Reason:")
     st.text(ticket.rejection_reason)
+
+
+# --- the action bar: the moves the core allows this user, in the main area ------------------
+def open_dialog(name: str) -> None:
+    st.session_state[DIALOG_KEY] = name
+
+
+def close_dialog() -> None:
+    st.session_state.pop(DIALOG_KEY, None)
+
+
+@st.dialog("Resolve the ticket", on_dismiss=close_dialog)
+def resolve_dialog() -> None:
+    st.write("The resolution is posted as a public reply: the requester reads it.")
+    if can.may_use_staff_tools:
+        canned_picker(user, ticket_id, f"resolution_{ticket_id}", slot="_resolution")
+    text = st.text_area("Resolution*", key=f"resolution_{ticket_id}", height=160)
+    if st.button("Resolve", type="primary", key="resolve_confirm"):
+        act("Ticket resolved.", tickets.resolve_ticket, ticket_id, text, expected_version=expected)
+
+
+@st.dialog("Reject the ticket", on_dismiss=close_dialog)
+def reject_dialog() -> None:
+    st.write("The requester is told the reason. A rejected ticket is final.")
+    reason = st.text_area("Reason*", key=f"reject_reason_{ticket_id}")
+    if st.button("Reject", type="primary", key="reject_confirm"):
+        act("Ticket rejected.", tickets.reject_ticket, ticket_id, reason, expected_version=expected)
+
+
+@st.dialog("Withdraw the ticket", on_dismiss=close_dialog)
+def withdraw_dialog() -> None:
+    st.write("Withdraw this request? Nobody will work on it any more, and it cannot be undone.")
+    c = st.columns(2)
+    if c[0].button("Withdraw", type="primary", key="withdraw_confirm"):
+        act("Ticket withdrawn.", tickets.change_status, ticket_id, "Withdrawn", expected_version=expected)
+    c[1].button("Keep it", key="withdraw_cancel", on_click=close_dialog)
+
+
+#: Moves that ask first (a dialog): what it needs, or because it cannot be undone.
+DIALOGS = {"resolve": resolve_dialog, "reject": reject_dialog, "withdraw": withdraw_dialog}
+ASKS_FIRST = {TicketStatus.RESOLVED: "resolve", TicketStatus.WITHDRAWN: "withdraw"}
+
+
+def move_button(container, target: TicketStatus, label: str) -> None:
+    if target in ASKS_FIRST:
+        container.button(label, key=f"move_{target.value}", on_click=open_dialog, args=(ASKS_FIRST[target],))
+    elif container.button(label, key=f"move_{target.value}"):
+        act(MOVE_DONE[target], tickets.change_status, ticket_id, target.value, expected_version=expected)
+
+
+if can.any:
+    with st.container(border=True, key="ticket_actions"):
+        bar = st.container(horizontal=True)
+        if can.may_approve and bar.button("Approve", key="approve", type="primary", icon=":material/check:"):
+            act("Ticket approved and opened.", tickets.approve_ticket, ticket_id, expected_version=expected)
+        if can.may_reject:
+            bar.button("Reject…", key="reject", icon=":material/block:", on_click=open_dialog, args=("reject",))
+        for target in can.staff_moves:
+            move_button(bar, target, STAFF_MOVE_LABELS.get(target, target.value))
+        for target in can.requester_moves:
+            label = workflow.REQUESTER_LABELS.get(target, target.value)
+            move_button(bar, target, label + ("…" if target in ASKS_FIRST else ""))
+    still_allowed = {
+        "resolve": TicketStatus.RESOLVED in can.moves,
+        "withdraw": TicketStatus.WITHDRAWN in can.moves,
+        "reject": can.may_reject,
+    }
+    if still_allowed.get(st.session_state.get(DIALOG_KEY, "")):
+        DIALOGS[st.session_state[DIALOG_KEY]]()
+    else:
+        close_dialog()
+        if staff_choices or can.may_set_priority:
+            with st.form(f"ticket_assign_{ticket_id}_{ticket.version}", border=False):
+                row = st.columns([3, 2, 1], vertical_alignment="bottom")
+                assignee = ticket.assigned_to_id
+                if staff_choices:
+                    options = [None, *[e.id for e in staff_choices]]
+                    labels = dict(triage.people_names(staff_choices))
+                    if ticket.assigned_to_id not in options:
+                        options.insert(1, ticket.assigned_to_id)
+                        labels[ticket.assigned_to_id] = name_of(ticket.assigned_to_id)
+                    assignee = row[0].selectbox(
+                        "Assignee", options, index=options.index(ticket.assigned_to_id),
+                        format_func=lambda i: "Unassigned" if i is None else labels[i], key=f"assign_{ticket_id}",
+                    )
+                new_priority = ticket.priority or "Medium"
+                if can.may_set_priority:
+                    prios = [p.value for p in Priority]
+                    new_priority = row[1].selectbox(
+                        "Priority", prios, index=prios.index(new_priority), key=f"priority_{ticket_id}"
+                    )
+                if row[2].form_submit_button("Save", key=f"assign_save_{ticket_id}"):
+                    edit = RowEdit(
+                        ticket_id,
+                        expected,
+                        priority=new_priority if new_priority != (ticket.priority or "Medium") else None,
+                        assignee_id=assignee if assignee != ticket.assigned_to_id else KEEP,
+                    )
+                    if edit.is_empty:
+                        st.info("Nothing to save: choose another assignee or priority first.")
+                    else:
+                        act("Saved.", apply_row, edit)
 
 # --- satisfaction rating (issue 7): the requester rates a Resolved/Closed ticket ------------
 if ticket.status in ratings.RATEABLE_STATUSES:
@@ -174,7 +316,7 @@ if ticket.status in ratings.RATEABLE_STATUSES:
                                   key=f"rating_comment_{ticket_id}", max_chars=ratings.MAX_COMMENT)
             if st.button("Save rating", key="rating_save"):
                 if stars is None:
-                    st.error("rating: choose from 1 to 5 stars")
+                    st.error("Rating: choose from 1 to 5 stars")
                 else:
                     act("Thank you for your rating.", ratings.rate_ticket, ticket_id, stars + 1, remark)
     elif given is not None:
@@ -188,7 +330,9 @@ def suggest_reply(tid: int) -> None:
     try:
         with state.session() as s:
             me = s.get(Employee, user.id)
-            st.session_state[f"reply_{tid}"] = assistant.suggest_reply(s, me, tid)
+            generation = st.session_state.get(f"compose_gen_public_{tid}", 0)
+            box = f"reply_{tid}" + (f"_{generation}" if generation else "")
+            st.session_state[box] = assistant.suggest_reply(s, me, tid)
     except DomainError as exc:
         st.session_state[f"suggest_error_{tid}"] = str(exc)
 
@@ -202,10 +346,13 @@ with tab_conv:
     if not comments:
         st.caption("No replies yet.")
     for c in comments:
-        with st.container(border=True):
-            tag = " · internal note" if c.is_internal else ""
+        author = people.get(c.user_id)
+        by_staff = author is not None and author.id != ticket.employee_id and author.role in STAFF_ROLES
+        with st.container(border=True, key=f"comment_{c.id}"):
+            tag = " · :orange-background[Internal note]" if c.is_internal else ""
+            role = " · :blue-background[Staff]" if by_staff else ""
             edited = " · edited" if c.updated_at and c.created_at and c.updated_at > c.created_at else ""
-            st.caption(f"{name_of(c.user_id)} · {when(c.created_at)}{tag}{edited}")
+            st.markdown(f"**{md_escape(name_of(c.user_id))}**{role} · {when(c.created_at)}{tag}{edited}")
             st.text(c.comment)
             if tickets.can_edit_comment(user, c):
                 with st.expander("Edit (within 15 minutes of posting)"):
@@ -216,9 +363,23 @@ with tab_conv:
     can_reply = can.may_comment
     if can_reply or can.may_comment_internal:
         st.subheader("Reply")
+        modes = [m for m, ok in (("public", can_reply), ("internal", can.may_comment_internal)) if ok]
+        mode = modes[0]
+        if len(modes) > 1:
+            mode = st.segmented_control(
+                "Write", modes, default=modes[0], key=f"compose_mode_{ticket_id}", required=True,
+                format_func=lambda m: "Public reply" if m == "public" else "Internal note",
+            )
+        internal = mode == "internal"
+        # Each kind of message has its own box (its own widget key): switching never carries
+        # text across, so a note cannot be published by flipping the switch.
+        # A new box (a new key) after each post: the text is gone even if the browser kept it.
+        gen_key = f"compose_gen_{mode}_{ticket_id}"
+        generation = st.session_state.get(gen_key, 0)
+        box_key = ("note_" if internal else "reply_") + str(ticket_id) + (f"_{generation}" if generation else "")
         if can.may_use_staff_tools:
-            canned_picker(user, ticket_id, f"reply_{ticket_id}")  # staff: fill the reply from a template
-        if can.may_use_staff_tools and can_reply:
+            canned_picker(user, ticket_id, box_key)  # staff: fill the box from a template
+        if can.may_use_staff_tools and not internal:
             generative = get_provider().generative
             st.button(
                 "Suggest reply",
@@ -234,18 +395,30 @@ with tab_conv:
             )
             if problem := st.session_state.pop(f"suggest_error_{ticket_id}", None):
                 st.error(problem)
-        reply = st.text_area("Your reply", key=f"reply_{ticket_id}")
-        internal = False
-        if can.may_comment_internal:
-            internal = st.toggle("Internal note (staff only)", key=f"internal_{ticket_id}", value=not can_reply)
-        if st.button("Post internal note" if internal else "Send reply", key=f"send_{ticket_id}", type="primary"):
-            act(
-                "Internal note added." if internal else "Reply sent.",
-                tickets.add_comment,
-                ticket_id,
-                reply,
-                internal=internal,
-            )
+        with st.container(border=True, key=f"composer_{mode}"):
+            if internal:
+                st.markdown(":orange-background[:material/lock: **Internal note** — staff only, never the requester]")
+            else:
+                st.markdown(":blue-background[:material/public: **Public reply** — the requester reads this]")
+            # clear_on_submit: the box is empty after posting, so a second click cannot post twice.
+            with st.form(f"composer_form_{mode}_{ticket_id}", clear_on_submit=True, border=False):
+                text = st.text_area("Internal note" if internal else "Your reply", key=box_key)
+                sent = st.form_submit_button(
+                    "Post internal note" if internal else "Send reply",
+                    type="secondary" if internal else "primary",
+                    icon=":material/lock:" if internal else ":material/send:",
+                    key=f"send_{mode}_{ticket_id}",
+                )
+            if sent:
+                st.session_state[gen_key] = generation + 1
+                if not act(
+                    "Internal note added." if internal else "Reply sent.",
+                    tickets.add_comment,
+                    ticket_id,
+                    text,
+                    internal=internal,
+                ):
+                    st.session_state[gen_key] = generation  # refused: keep the text
 
 with tab_details:
     details = {}
@@ -326,50 +499,3 @@ with tab_timeline:
         st.caption(f"Reopened {ticket.reopen_count} time(s); the first response and resolution times are kept.")
     if ticket.time_closed:
         st.caption(f"Closed {when(ticket.time_closed)}.")
-
-# --- actions -----------------------------------------------------------------------------
-with st.sidebar:
-    st.header("Actions")
-    if can.may_approve and st.button("Open ticket (approve)", key="approve", type="primary"):
-        act("Ticket opened.", tickets.approve_ticket, ticket_id, expected_version=expected)
-    if can.may_reject:
-        reason = st.text_area("Rejection reason", key=f"reject_reason_{ticket_id}")
-        if st.button("Reject ticket", key="reject"):
-            act("Ticket rejected.", tickets.reject_ticket, ticket_id, reason, expected_version=expected)
-    if can.staff_moves:
-        target = st.selectbox("Change status to", [m.value for m in can.staff_moves], key=f"status_to_{ticket_id}")
-        note = st.text_input("Note (optional)", key=f"status_note_{ticket_id}")
-        if st.button("Change status", key="change_status"):
-            act(
-                f"Status changed to {target}.",
-                tickets.change_status,
-                ticket_id,
-                target,
-                note=note,
-                expected_version=expected,
-            )
-    if staff_choices:
-        options = [None, *[e.id for e in staff_choices]]
-        labels = {e.id: f"{e.full_name} ({e.role}, {e.department})" for e in staff_choices}
-        assignee = st.selectbox(
-            "Assign to",
-            options,
-            index=options.index(ticket.assigned_to_id) if ticket.assigned_to_id in options else 0,
-            format_func=lambda i: "Unassigned" if i is None else labels[i],
-            key=f"assign_{ticket_id}",
-        )
-        if st.button("Save assignment", key="assign"):
-            act("Assignment saved.", tickets.assign_ticket, ticket_id, assignee, expected_version=expected)
-    if can.may_set_priority:
-        prios = [p.value for p in Priority]
-        new_priority = st.selectbox(
-            "Priority", prios, index=prios.index(ticket.priority or "Medium"), key=f"priority_{ticket_id}"
-        )
-        if st.button("Save priority", key="priority"):
-            act("Priority saved.", tickets.set_priority, ticket_id, new_priority, expected_version=expected)
-    for target in can.requester_moves:
-        label = workflow.REQUESTER_LABELS.get(target, target.value)
-        if st.button(label, key=f"req_{target.value}"):
-            act(f"{label}: done.", tickets.change_status, ticket_id, target.value, expected_version=expected)
-    if not can.any:
-        st.caption("No actions are available on this ticket.")

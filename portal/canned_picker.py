@@ -16,22 +16,23 @@ from smartsupport_core.models import Employee
 from smartsupport_core.policy import Action
 
 
-def _insert(user: Employee, ticket_id: int, reply_key: str) -> None:
-    choice = st.session_state.get(f"canned_pick_{ticket_id}")
+def _insert(user: Employee, ticket_id: int, reply_key: str, slot: str = "") -> None:
+    choice = st.session_state.get(f"canned_pick_{ticket_id}{slot}")
     if choice is None:
         return
     try:
         with state.session() as s:
             text = canned.render_canned(s, user, choice.id, ticket_id)
     except DomainError as exc:
-        st.session_state[f"canned_error_{ticket_id}"] = str(exc)
+        st.session_state[f"canned_error_{ticket_id}{slot}"] = str(exc)
         return
     current = (st.session_state.get(reply_key) or "").rstrip()
     st.session_state[reply_key] = f"{current}\n\n{text}" if current else text
 
 
-def canned_picker(user: Employee, ticket_id: int, reply_key: str) -> None:
-    """Draw the picker above the reply text area whose widget key is `reply_key`."""
+def canned_picker(user: Employee, ticket_id: int, reply_key: str, *, slot: str = "") -> None:
+    """Draw the picker above the reply text area whose widget key is `reply_key`; `slot`
+    tells two pickers on one page apart (the reply box's and the resolution dialog's)."""
     if not policy.allowed(user, Action.USE_QUEUE):
         return
     with state.session() as s:
@@ -46,8 +47,10 @@ def canned_picker(user: Employee, ticket_id: int, reply_key: str) -> None:
         format_func=lambda c: ("Shared · " if c.shared else "Mine · ") + c.title,
         index=None,
         placeholder="Choose a canned response",
-        key=f"canned_pick_{ticket_id}",
+        key=f"canned_pick_{ticket_id}{slot}",
     )
-    cols[1].button("Insert", key=f"canned_insert_{ticket_id}", on_click=_insert, args=(user, ticket_id, reply_key))
-    if error := st.session_state.pop(f"canned_error_{ticket_id}", None):
+    cols[1].button(
+        "Insert", key=f"canned_insert_{ticket_id}{slot}", on_click=_insert, args=(user, ticket_id, reply_key, slot)
+    )
+    if error := st.session_state.pop(f"canned_error_{ticket_id}{slot}", None):
         st.error(error)

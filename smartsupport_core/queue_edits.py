@@ -114,7 +114,9 @@ def _outcome(exc: DomainError) -> Outcome:
     return Outcome.INVALID  # pragma: no cover - DomainError is the last entry
 
 
-def _apply_row(session: Session, actor: Employee, edit: RowEdit) -> int:
+def apply_row(session: Session, actor: Employee, edit: RowEdit) -> int:
+    """Apply one row's changes in the caller's transaction (the ticket page's "Save" uses it too);
+    returns the ticket's new version."""
     version = edit.expected_version
     status_first = edit.status is not None and edit.status in {s.value for s in OPEN_STATUSES}
 
@@ -155,7 +157,7 @@ def apply_grid_edits(
             continue
         with session_factory() as session:
             try:
-                version = _apply_row(session, actor, edit)
+                version = apply_row(session, actor, edit)
                 session.commit()
             except DomainError as exc:
                 session.rollback()

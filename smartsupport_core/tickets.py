@@ -478,6 +478,18 @@ def _change(
     return ticket
 
 
+def resolve_ticket(
+    session: Session, actor: Employee, ticket_id: int, resolution: str, *, expected_version: int | None = None
+) -> Ticket:
+    """Resolve with a resolution: the public reply that tells the requester what was done,
+    posted in the same transaction as the move (a ticket is never resolved in silence)."""
+    if not (resolution or "").strip():
+        raise ValidationError({"resolution": "Describe the resolution: the requester reads it"})
+    ticket = change_status(session, actor, ticket_id, S.RESOLVED.value, expected_version=expected_version)
+    add_comment(session, actor, ticket_id, resolution)
+    return ticket
+
+
 def approve_ticket(session: Session, actor: Employee, ticket_id: int, *, expected_version: int | None = None) -> Ticket:
     """Admin opens a New ticket (3.4); auto-assigns when the category says so."""
     require(actor, Action.APPROVE_TICKET)

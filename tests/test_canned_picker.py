@@ -39,7 +39,7 @@ def test_insert_canned_response_into_reply(session: Session) -> None:
     at.selectbox(key=f"canned_pick_{ticket.id}").select_index(0).run()
     at.button(key=f"canned_insert_{ticket.id}").click().run()
     assert at.text_area(key=f"reply_{ticket.id}").value.endswith("\n\nThanks for reporting 'VPN drops'.")
-    at.button(key=f"send_{ticket.id}").click().run()
+    at.button(key=f"send_public_{ticket.id}").click().run()
     assert not at.exception, at.exception
     comment = session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket.id)).one()
     assert comment.comment.startswith("Hi Rita") and not comment.is_internal

@@ -213,36 +213,60 @@ def test_detail_visibility_and_actions(users, clean_db) -> None:
     at = app_as(users["requester"], "ticket.py", id=str(mine))
     assert not at.exception
     assert "Check the warranty" not in texts(at)
-    assert widget(at.metric, "Status").value == "Pending"
+    assert [t.value for t in at.title] == ["My printer is jammed"]  # the header is the subject
+    assert any("Pending" in m.value and "badge" in m.value for m in at.markdown)
     assert len(at.image) == 1 and at.download_button[0].label == "Download"
     widget(at.text_area, "Your reply").set_value("It is the tray on floor 2.")
     at = click(at, "Send reply")
     assert "Reply sent." in [m.value for m in at.success]
+    assert widget(at.text_area, "Your reply").value == ""  # the box is empty: no second post
 
     # the admin opens it; the coordinator then sees the internal note and works it
     at = app_as(users["admin"], "ticket.py", id=str(mine))
-    at = click(at, "Open ticket (approve)")
-    assert "Ticket opened." in [m.value for m in at.success]
+    at = click(at, "Approve")
+    assert "Ticket approved and opened." in [m.value for m in at.success]
     at = app_as(users["coord"], "ticket.py", id=str(mine))
     assert "Check the warranty first" in texts(at)
-    widget(at.selectbox, "Change status to").set_value("In Progress")
+    assert [b.label for b in at.sidebar.button] == ["Sign out"]  # the actions are in the main area
     # meanwhile the admin raises the priority: the coordinator's view is stale now
     with Session(clean_db) as s:
         tickets.set_priority(s, s.get(Employee, users["admin"].id), mine, "High")
         s.commit()
-    at = click(at, "Change status")
+    at = click(at, "Start work")
     assert any("was changed by Ada" in e.value and "reload and try again" in e.value for e in at.error)
-    at = click(at, "Change status")  # reloaded: now it goes through
-    assert "Status changed to In Progress." in [m.value for m in at.success]
+    at = click(at, "Start work")  # reloaded: now it goes through
+    assert "Ticket in progress." in [m.value for m in at.success]
+    # The toggle dance: a note typed as internal never becomes a public reply.
+    at.button_group(key=f"compose_mode_{mine}").set_value("internal").run()
+    at.text_area(key=f"note_{mine}").set_value("Salary band is 5 (internal)")
+    at.button_group(key=f"compose_mode_{mine}").set_value("public").run()
+    assert widget(at.text_area, "Your reply").value == ""
     widget(at.text_area, "Your reply").set_value("On it.")
     at = click(at, "Send reply")
     with Session(clean_db) as s:
         t = s.get(Ticket, mine)
         assert (t.status, t.priority) == ("In Progress", "High") and t.response_time is not None
-        assert s.scalar(select(func.count(TicketComment.id)).where(TicketComment.ticket_id == mine)) == 3
+        posted = s.scalars(select(TicketComment).where(TicketComment.ticket_id == mine)).all()
+        assert len(posted) == 3 and not any("Salary band" in c.comment for c in posted)
 
-    # the requester withdraws
+    # resolving asks for a resolution, posted as a public reply
+    at = click(at, "Resolve…")
+    at.text_area(key=f"resolution_{mine}").set_value("Replaced the tray.")
+    at.button(key="resolve_confirm").click().run()
+    assert "Ticket resolved." in [m.value for m in at.success]
+    with Session(clean_db) as s:
+        assert s.get(Ticket, mine).status == "Resolved"
+        last = s.scalars(select(TicketComment).where(TicketComment.ticket_id == mine).order_by(TicketComment.id)).all()
+        assert last[-1].comment == "Replaced the tray." and not last[-1].is_internal
+
+
+def test_withdraw_confirms_first(users, clean_db) -> None:
+    mine, _theirs = _seed_tickets(clean_db, users)
     at = app_as(users["requester"], "ticket.py", id=str(mine))
-    at = click(at, "Withdraw")
+    at = click(at, "Withdraw…")
+    with Session(clean_db) as s:
+        assert s.get(Ticket, mine).status == "New"  # nothing happens before the confirmation
+    at.button(key="withdraw_confirm").click().run()
+    assert "Ticket withdrawn." in [m.value for m in at.success]
     with Session(clean_db) as s:
         assert s.get(Ticket, mine).status == "Withdrawn"

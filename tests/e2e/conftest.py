@@ -99,7 +99,7 @@ def new_page(browser, request) -> Iterator[Callable[[], object]]:
     dialogs: list[str] = []
 
     def make(**context_args):
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, **context_args)
+        ctx = browser.new_context(**{"viewport": {"width": 1400, "height": 1000}, **context_args})
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(60_000)

@@ -169,8 +169,8 @@ def step_admin_opens_it(j: Journey) -> None:
     goto(page, j.portal, f"ticket?id={j.ticket['id']}")
     expect_text(page, j.ticket["number"])
     assert "laptop-photo.png" in page.locator("[data-testid='stMain']").text_content()  # the details tab
-    click_button(page, "Open ticket (approve)", key="approve")
-    expect_text(page, "Ticket opened.")
+    click_button(page, "Approve", key="approve")
+    expect_text(page, "Ticket approved and opened.")
     j.shot("admin", "opened")
 
 
@@ -204,23 +204,30 @@ def step_coordinator_assigns_notes_and_replies(j: Journey) -> None:
     tid = j.ticket["id"]
     goto(page, j.portal, f"ticket?id={tid}")
     expect_text(page, j.ticket["number"])
-    choose(page, f"assign_{tid}", "Carlo Santos (Ticket Coordinator, Asset Department)")
-    click_button(page, "Save assignment", key="assign")
+    choose(page, f"assign_{tid}", "Carlo Santos")
+    click_button(page, "Save", key=f"assign_save_{tid}")
     with j.db() as s:
         assert s.get(Ticket, tid).assigned_to_id == coordinator["id"]
 
-    fill(page, f"reply_{tid}", "Internal: unit PF-3K9Q2 has a weak battery, give the spare charger too.")
-    toggle = key_locator(page, f"internal_{tid}").locator("label").first
-    toggle.click()
+    # The toggle dance: a note typed as internal, then a switch to public, then a post: the
+    # note is never published (each kind has its own box).
+    key_locator(page, f"compose_mode_{tid}").get_by_text("Internal note", exact=True).click()
     wait_idle(page)
-    click_button(page, "Post internal note", key=f"send_{tid}")
+    fill(page, f"note_{tid}", "Internal: unit PF-3K9Q2 has a weak battery, give the spare charger too.")
+    key_locator(page, f"compose_mode_{tid}").get_by_text("Public reply", exact=True).click()
+    wait_idle(page)
+    assert key_locator(page, f"reply_{tid}").locator("textarea").input_value() == ""
+    key_locator(page, f"compose_mode_{tid}").get_by_text("Internal note", exact=True).click()
+    wait_idle(page)
+    click_button(page, "Post internal note", key=f"send_internal_{tid}")
     expect_text(page, "Internal note added.")
+    assert key_locator(page, f"note_{tid}_1").locator("textarea").input_value() == ""  # an empty box
+    key_locator(page, f"compose_mode_{tid}").get_by_text("Public reply", exact=True).click()
+    wait_idle(page)
     fill(page, f"reply_{tid}", "Your laptop is ready for pick-up at the Asset desk, 2nd floor.")
-    if key_locator(page, f"internal_{tid}").get_by_role("switch").first.is_checked():
-        key_locator(page, f"internal_{tid}").locator("label").first.click()
-        wait_idle(page)
-    click_button(page, "Send reply", key=f"send_{tid}")
+    click_button(page, "Send reply", key=f"send_public_{tid}")
     expect_text(page, "Reply sent.")
+    assert key_locator(page, f"reply_{tid}_1").locator("textarea").input_value() == ""  # posted: an empty box
     j.shot("coordinator", "replied")
 
 
@@ -249,9 +256,10 @@ def step_coordinator_resolves(j: Journey) -> None:
     page = j.page("coordinator")
     tid = j.ticket["id"]
     goto(page, j.portal, f"ticket?id={tid}")
-    choose(page, f"status_to_{tid}", "Resolved")
-    click_button(page, "Change status", key="change_status")
-    expect_text(page, "Status changed to Resolved.")
+    click_button(page, "Resolve…", key="move_Resolved")
+    fill(page, f"resolution_{tid}", "Handed over the laptop and the spare charger.")
+    click_button(page, "Resolve", key="resolve_confirm")
+    expect_text(page, "Ticket resolved.")
     j.shot("coordinator", "resolved")
 
 
