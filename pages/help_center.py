@@ -7,11 +7,14 @@ rendered.
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from portal import state
 from portal.nav import page_file
-from smartsupport_core import knowledge
+from portal.safe_text import highlight
+from smartsupport_core import knowledge, plain_text
 from smartsupport_core.errors import DomainError
 
 user = state.current_user()
@@ -39,7 +42,7 @@ if raw_id:
     if article is None:
         st.error("This article does not exist or is not available to you.")
         st.stop()
-    st.title(article.title)
+    st.title(article.title, anchor=False)
     if article.category:
         st.caption(f"{article.category} · updated {article.updated_at:%Y-%m-%d}")
     st.markdown(article.body)  # HTML stays escaped (unsafe_allow_html is off)
@@ -64,13 +67,17 @@ with state.session() as s:
 
 if not hits:
     st.info("No article matches. Try other words, or ask the assistant.")
+terms = re.findall(r"\w+", query.lower()) if query.strip() else []
 current = None
 for hit in hits:
     art = hit.article
     if art.category != current and not query:
         current = art.category
-        st.subheader(current or "General")
-    with st.container(border=True):
-        st.button(art.title, key=f"article_{art.id}", on_click=open_article, args=(art.id,), type="tertiary")
-        preview = " ".join(art.body.split())[:180]
-        st.text(preview + ("…" if len(art.body) > 180 else ""))
+        st.header(current or "General", divider="gray")
+    with st.container(border=True, key=f"article_card_{art.id}"):
+        # The title is the heading and the link; the preview is plain text (no Markdown
+        # syntax), with the searched words marked.
+        st.subheader(highlight(art.title, terms), anchor=False)
+        st.markdown(highlight(plain_text.preview(art.body, 220), terms))
+        st.button("Read the article", key=f"article_{art.id}", on_click=open_article, args=(art.id,),
+                  icon=":material/article:")

@@ -444,7 +444,7 @@ def live_grid(filters: QueueFilters, page_size: int, columns: tuple[str, ...]) -
             new_grid(grid_signature, result.rows)
             st.rerun(scope="fragment")
 
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([5, 2], gap="small")
     with left.container(key="q_grid_box"):
         st.dataframe(
             grid_frame(grid["rows"], columns, tz),

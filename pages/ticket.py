@@ -400,17 +400,22 @@ with tab_conv:
                 st.markdown(":orange-background[:material/lock: **Internal note** — staff only, never the requester]")
             else:
                 st.markdown(":blue-background[:material/public: **Public reply** — the requester reads this]")
-            # clear_on_submit: the box is empty after posting, so a second click cannot post twice.
-            with st.form(f"composer_form_{mode}_{ticket_id}", clear_on_submit=True, border=False):
-                text = st.text_area("Internal note" if internal else "Your reply", key=box_key)
-                sent = st.form_submit_button(
-                    "Post internal note" if internal else "Send reply",
-                    type="secondary" if internal else "primary",
-                    icon=":material/lock:" if internal else ":material/send:",
-                    key=f"send_{mode}_{ticket_id}",
-                )
+            # Each box keeps its own draft while the other is shown (a hidden widget loses its
+            # state), and a new box (key) after each post: a second click finds it empty.
+            draft_key = f"draft_{mode}_{ticket_id}"
+            if box_key not in st.session_state:
+                st.session_state[box_key] = st.session_state.get(draft_key, "")
+            text = st.text_area("Internal note" if internal else "Your reply", key=box_key)
+            st.session_state[draft_key] = text
+            sent = st.button(
+                "Post internal note" if internal else "Send reply",
+                type="secondary" if internal else "primary",
+                icon=":material/lock:" if internal else ":material/send:",
+                key=f"send_{mode}_{ticket_id}",
+            )
             if sent:
                 st.session_state[gen_key] = generation + 1
+                st.session_state.pop(draft_key, None)
                 if not act(
                     "Internal note added." if internal else "Reply sent.",
                     tickets.add_comment,
@@ -419,6 +424,7 @@ with tab_conv:
                     internal=internal,
                 ):
                     st.session_state[gen_key] = generation  # refused: keep the text
+                    st.session_state[draft_key] = text
 
 with tab_details:
     details = {}

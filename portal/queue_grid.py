@@ -39,13 +39,13 @@ OPTIONAL_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_TITLES if c != "numb
 DEFAULT_COLUMNS: tuple[str, ...] = ("status", "priority", "assignee", "sla", "subject")
 #: Pixel widths (the grid is sized to fit its container without a horizontal scroll bar).
 WIDTHS: dict[str, int] = {
-    "number": 122,
-    "status": 96,
-    "priority": 74,
-    "assignee": 132,
-    "sla": 84,
+    "number": 116,
+    "status": 92,
+    "priority": 68,
+    "assignee": 124,
+    "sla": 78,
     "due": 104,
-    "subject": 240,
+    "subject": 150,
     "requester": 128,
     "department": 120,
     "category": 120,

@@ -18,6 +18,22 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def highlight(text: str, terms: list[str]) -> str:
+    """`text` as Markdown that shows it verbatim, with each of `terms` (whole-word prefixes,
+    any case) marked; only the marks are Markdown."""
+    words = sorted({t for t in terms if len(t) >= 2}, key=len, reverse=True)
+    if not words:
+        return md_escape(text)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\w*", re.IGNORECASE)
+    out, at = [], 0
+    for m in pattern.finditer(text):
+        out.append(md_escape(text[at : m.start()]))
+        out.append(f":orange-background[{md_escape(m.group(0))}]")
+        at = m.end()
+    out.append(md_escape(text[at:]))
+    return "".join(out)
+
+
 def show_errors(exc: DomainError) -> None:
     """A core error as messages: one per field of a `ValidationError` ("Label: message", the
     label a person sees; form-wide `__all__` without the prefix), else the error's text; all

@@ -228,7 +228,7 @@ def _own_ticket_sources(session: Session, actor: Employee, question: str) -> lis
     tickets: list[Ticket] = []
     if numbers:
         tickets += session.scalars(select(Ticket).where(own, Ticket.ticket_number.in_(numbers))).all()
-    tsq = knowledge.tsquery(question[:500], "any")
+    tsq = knowledge.tsquery(question[:500], "all")  # every word: a ticket that matches the question
     rank = func.ts_rank_cd(TICKET_TSVECTOR, tsq)
     tickets += session.scalars(
         select(Ticket)
@@ -236,7 +236,7 @@ def _own_ticket_sources(session: Session, actor: Employee, question: str) -> lis
         .order_by(rank.desc(), Ticket.id.desc())
         .limit(OWN_TICKET_SOURCES)
     ).all()
-    if not tickets and re.search(r"\b(my|status|ticket|request)\b", question, re.IGNORECASE):
+    if not tickets and re.search(r"\bmy (?:tickets?|requests?)\b", question, re.IGNORECASE):
         tickets += session.scalars(
             select(Ticket).where(own).order_by(Ticket.submit_date.desc(), Ticket.id.desc()).limit(OWN_TICKET_SOURCES)
         ).all()
@@ -416,11 +416,26 @@ def start_turn(session: Session, actor: Employee, text: str | None) -> Turn:
     earlier = history(session, actor, limit=HISTORY_FOR_MODEL)
     session.add(ChatMessage(employee_id=actor.id, role="user", content=question))
     session.flush()
+    sources = retrieve(session, actor, question)
+    if not get_provider().generative:  # an answer without a model names its few best sources only
+        sources = shortlist(sources, RetrievalOnlyProvider.MAX_SOURCES)
     return Turn(
         question=question,
         history=[{"role": m.role, "content": m.content[:MAX_MESSAGE_CHARS]} for m in earlier],
-        sources=retrieve(session, actor, question),
+        sources=sources,
     )
+
+
+def shortlist(sources: Sequence[Source], n: int) -> list[Source]:
+    """The best `n` sources taking each kind's best in turn (an article, then the asker's
+    matching ticket, then a similar resolution, then each kind's second, ...)."""
+    by_kind: dict[str, list[Source]] = defaultdict(list)
+    for src in sources:
+        by_kind[src.kind].append(src)
+    picked: list[Source] = []
+    for rank in range(max((len(v) for v in by_kind.values()), default=0)):
+        picked += [v[rank] for v in by_kind.values() if rank < len(v)]
+    return picked[:n]
 
 
 def _failure_notice(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .plain_text import preview
 from .settings import Settings, get_settings
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
@@ -136,34 +137,46 @@ def _quote(text: str) -> str:
 
 
 class RetrievalOnlyProvider:
-    """No language model: show the best-matching passages and say so plainly."""
+    """No language model: one short paragraph quoting the best match, naming at most
+    `MAX_SOURCES` sources, and saying so plainly."""
 
     name = "retrieval only"
     generative = False
     timeout = None
 
-    NO_MODEL = "No language model is configured, so here is what I found in the help centre and in past tickets."
+    NO_MODEL = "No language model is configured, so here is the best match I found."
     NOTHING = (
         "I found no help article or past ticket that matches your question. Try other words, "
         "browse the Help Center, or use **Create a ticket** below."
     )
     CLOSING = "If this does not answer your question, use **Create a ticket** below."
+    MAX_SOURCES = 3
+    QUOTE_CHARS = 320
 
     def __init__(self, *, say_no_model: bool = True) -> None:
         self.say_no_model = say_no_model
 
     def answer(self, system: str, turn: Turn) -> Iterator[str]:
-        if self.say_no_model:
-            yield self.NO_MODEL + "\n\n"
         if not turn.sources:
-            yield self.NOTHING
+            yield (self.NO_MODEL.split(",")[0] + ". " if self.say_no_model else "") + self.NOTHING
             return
-        for i, src in enumerate(turn.sources, 1):
-            yield f"**[{i}] {src.title}** ({KIND_LABEL.get(src.kind, src.kind)})\n\n{_quote(src.text)}\n\n"
-        yield self.CLOSING
+        best, *others = turn.sources[: self.MAX_SOURCES]
+        words = [self.NO_MODEL] if self.say_no_model else []
+        quote = _md_text(preview(best.text, self.QUOTE_CHARS))
+        words.append(f"From **[1] {_md_text(best.title)}** ({KIND_LABEL.get(best.kind, best.kind)}): {quote}")
+        if others:
+            named = " and ".join(f"[{i}] {_md_text(o.title)}" for i, o in enumerate(others, 2))
+            words.append(f"See also {named}.")
+        words.append(self.CLOSING)
+        yield " ".join(words)
 
     def complete(self, system: str, user: str, *, json_object: bool = False) -> str:
         raise ProviderUnavailable("No language model is configured.")
+
+
+def _md_text(text: str) -> str:
+    """Plain text inside a Markdown answer: no character of it acts as Markdown."""
+    return re.sub(r"([\\`*_{}\[\]<>#|~])", r"\\\1", text)
 
 
 class OpenAICompatibleProvider:

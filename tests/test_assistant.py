@@ -180,6 +180,20 @@ def test_retrieval_only_answer_says_no_model_and_lists_passages(session, people)
     assert "found no help article" in nothing.content
 
 
+def test_retrieval_only_answer_is_one_short_paragraph_with_few_sources(session, people):
+    """Without a model: one paragraph, at most 3 sources, and the asker's own tickets only
+    when they match the question (an unrelated ticket of theirs is not a source)."""
+    alice, _bob, _ = people
+    load_articles(session)
+    make_ticket(session, alice, subject="Canteen coffee machine is broken", description="No coffee since Monday.")
+    session.commit()
+    msg = assistant.ask(session, alice, "How do I reset my password?", RetrievalOnlyProvider())
+    assert "\n" not in msg.content.strip() and len(msg.content) < 800
+    assert 1 <= len(msg.sources) <= 3
+    assert not any("Canteen" in (s["title"] or "") for s in msg.sources)
+    assert "##" not in msg.content and "**[1]" in msg.content
+
+
 def test_default_provider_is_retrieval_only_and_configured_one_is_openai(monkeypatch):
     base = core_settings.load_settings()
     assert isinstance(get_provider(dataclasses.replace(base, ai_base_url=None, ai_api_key=None)), RetrievalOnlyProvider)

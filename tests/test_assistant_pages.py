@@ -90,9 +90,13 @@ def test_help_center_search_and_read(session, employee):
     at = open_page(employee, "help_center.py")
     assert "Coordinator Guides" not in at.selectbox[0].options
     at.text_input[0].set_value("expense claim").run()
-    titles = [b.label for b in at.button if b.key and b.key.startswith("article_")]
-    assert titles[0] == "Submit an expense claim"
-    next(b for b in at.button if b.label == "Submit an expense claim").click().run()
+    # Titles are headings with the searched words marked; previews are plain text, no Markdown.
+    titles = [h.value for h in at.subheader]
+    assert titles[0] == "Submit an :orange-background[expense] :orange-background[claim]"
+    first = next(b for b in at.button if b.key and b.key.startswith("article_"))
+    previews = [m.value for m in at.markdown if "background" in m.value or "claim" in m.value]
+    assert previews and not any("**" in p or "##" in p for p in previews)
+    first.click().run()
     assert at.title[0].value == "Submit an expense claim"
     assert any("30 days" in m.value for m in at.markdown)
 

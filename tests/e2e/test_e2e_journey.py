@@ -219,6 +219,7 @@ def step_coordinator_assigns_notes_and_replies(j: Journey) -> None:
     assert key_locator(page, f"reply_{tid}").locator("textarea").input_value() == ""
     key_locator(page, f"compose_mode_{tid}").get_by_text("Internal note", exact=True).click()
     wait_idle(page)
+    assert "weak battery" in key_locator(page, f"note_{tid}").locator("textarea").input_value()  # its own draft
     click_button(page, "Post internal note", key=f"send_internal_{tid}")
     expect_text(page, "Internal note added.")
     assert key_locator(page, f"note_{tid}_1").locator("textarea").input_value() == ""  # an empty box
