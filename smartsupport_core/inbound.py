@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage
 from imap_tools.consts import MailMessageFlags
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -61,6 +61,8 @@ Outcome = InboundOutcome
 BOUNCE_EVERY = dt.timedelta(hours=1)
 #: At most this many messages per mailbox per poll (the rest come next time).
 MAX_PER_POLL = 200
+#: Messages fetched per IMAP command (and flagged per command once committed).
+FETCH_CHUNK = 10
 IMAP_TIMEOUT = 30.0
 #: Advisory-lock namespace of the per-mailbox poll lock (with the mailbox id).
 LOCK_NAMESPACE = 17017
@@ -310,18 +312,21 @@ def process_message(
     bounced = False
     if decision.bounce and mail.sender:
         bounced = queue_bounce(session, mailbox, mail, decision.reason or "", now)
-    row = session.get(InboundMessage, row_id)
-    assert row is not None
-    row.message_id = (mail.message_id or None) and mail.message_id[:255]
-    row.sender = (mail.sender or "")[:254] or None
-    row.subject = (mail.subject or "")[:255] or None
-    row.outcome = decision.outcome.value
-    row.reason = decision.reason
-    row.ticket_id = decision.ticket.id if decision.ticket is not None else None
-    row.employee_id = decision.sender.id if decision.sender is not None else None
-    row.bounced = bounced
-    session.flush()
-    return row
+    return session.scalars(
+        update(InboundMessage)
+        .where(InboundMessage.id == row_id)
+        .values(
+            message_id=mail.message_id[:255] if mail.message_id else None,
+            sender=(mail.sender or "")[:254] or None,
+            subject=(mail.subject or "")[:255] or None,
+            outcome=decision.outcome.value,
+            reason=decision.reason,
+            ticket_id=decision.ticket.id if decision.ticket is not None else None,
+            employee_id=decision.sender.id if decision.sender is not None else None,
+            bounced=bounced,
+        )
+        .returning(InboundMessage)
+    ).one()
 
 
 # --- polling ------------------------------------------------------------------------------------
@@ -416,11 +421,37 @@ def _pending_uids(client, mailbox: InboundMailbox, uidvalidity: int) -> list[int
     return sorted(uids)[:MAX_PER_POLL]
 
 
-def _mark_done(client, mailbox: InboundMailbox, uid: int) -> None:
+def _mark_done(client, mailbox: InboundMailbox, uids: list[int]) -> None:
+    """Flag processed messages \\Seen (or move them). Only a courtesy for people reading the
+    mailbox: what was processed is decided by the database (`last_uid`, the log's key)."""
     if mailbox.move_to:
-        client.move(str(uid), mailbox.move_to)
+        client.move([str(u) for u in uids], mailbox.move_to)
     else:
-        client.flag(str(uid), MailMessageFlags.SEEN, True)
+        client.flag([str(u) for u in uids], MailMessageFlags.SEEN, True)
+
+
+def _process_one(engine: Engine, mailbox: InboundMailbox, uidvalidity: int, uid: int, raw: bytes, hooks: Hooks,
+                 now: dt.datetime, result: PollResult) -> InboundMessage | None:
+    """Process one fetched message and count it in `result`; a message that breaks processing
+    is recorded (`_record_failure`) instead of stopping the mailbox. A database error stops
+    the poll (nothing is lost: the message comes again next time)."""
+    try:
+        row = _process_fetched(engine, mailbox, uidvalidity, uid, raw, hooks, now)
+    except DBAPIError:
+        raise
+    except Exception as exc:
+        log.exception("inbound message %s of mailbox %s could not be processed", uid, mailbox.name)
+        _record_failure(engine, mailbox.id, uidvalidity, uid, _describe_error(exc), now)
+        result.outcomes["failed"] = result.outcomes.get("failed", 0) + 1
+        result.skipped += 1
+        return None
+    mailbox.uidvalidity, mailbox.last_uid = uidvalidity, uid
+    if row is None:
+        result.skipped += 1
+    else:
+        result.processed += 1
+        result.outcomes[row.outcome] = result.outcomes.get(row.outcome, 0) + 1
+    return row
 
 
 def _record_failure(engine: Engine, mailbox_id: int, uidvalidity: int, uid: int, error: str, now: dt.datetime) -> None:
@@ -433,25 +464,30 @@ def _record_failure(engine: Engine, mailbox_id: int, uidvalidity: int, uid: int,
                     reason=f"could not be processed: {error}", processed_at=now)
             .on_conflict_do_nothing(constraint="uk_inboundmessage_mailbox_uid")
         )
-        s.execute(
-            update(InboundMailbox)
-            .where(InboundMailbox.id == mailbox_id)
-            .values(uidvalidity=uidvalidity, last_uid=func.greatest(func.coalesce(InboundMailbox.last_uid, 0), uid))
-        )
+        _advance(s, mailbox_id, uidvalidity, uid)
         s.commit()
 
 
-def _process_fetched(engine: Engine, mailbox_id: int, uidvalidity: int, uid: int, raw: bytes,
+def _advance(session: Session, mailbox_id: int, uidvalidity: int, uid: int) -> None:
+    """Remember `uid` as processed (a new UIDVALIDITY starts the count again: old numbers mean nothing)."""
+    same = InboundMailbox.uidvalidity == uidvalidity
+    session.execute(
+        update(InboundMailbox)
+        .where(InboundMailbox.id == mailbox_id)
+        .values(
+            uidvalidity=uidvalidity,
+            last_uid=case((same, func.greatest(func.coalesce(InboundMailbox.last_uid, 0), uid)), else_=uid),
+        )
+    )
+
+
+def _process_fetched(engine: Engine, mailbox: InboundMailbox, uidvalidity: int, uid: int, raw: bytes,
                      hooks: Hooks, now: dt.datetime) -> InboundMessage | None:
-    """One message, one transaction: the log row, the ticket work, the bounce and `last_uid`."""
+    """One message, one transaction: the log row, the ticket work, the bounce and `last_uid`.
+    `mailbox` is the poller's detached copy (it holds the mailbox's lock)."""
     with Session(engine, expire_on_commit=False) as s:
-        mailbox = s.get(InboundMailbox, mailbox_id)
-        assert mailbox is not None
         row = process_message(s, mailbox, uidvalidity, uid, raw, now=now)
-        if mailbox.uidvalidity == uidvalidity:
-            mailbox.last_uid = max(mailbox.last_uid or 0, uid)
-        else:  # a new UIDVALIDITY: the old numbers mean nothing any more
-            mailbox.uidvalidity, mailbox.last_uid = uidvalidity, uid
+        _advance(s, mailbox.id, uidvalidity, uid)
         hooks.before_commit(uid)
         s.commit()
         return row
@@ -490,27 +526,19 @@ def _poll_locked(engine: Engine, mailbox_id: int, now: dt.datetime, hooks: Hooks
     try:
         client = connect(mailbox, secret_box.decrypt(mailbox.password_encrypted))
         uidvalidity = _uidvalidity(client)
-        for uid in _pending_uids(client, mailbox, uidvalidity):
-            fetched = next(iter(client.fetch(uid_list=[str(uid)], mark_seen=False)), None)
-            if fetched is None:
-                continue
-            hooks.after_fetch(uid)
+        pending = _pending_uids(client, mailbox, uidvalidity)
+        for start in range(0, len(pending), FETCH_CHUNK):
+            done: list[int] = []
+            chunk = [str(uid) for uid in pending[start : start + FETCH_CHUNK]]
             try:
-                row = _process_fetched(engine, mailbox.id, uidvalidity, uid, fetched.raw, hooks, now)
-            except DBAPIError:
-                raise  # the database is away: stop here, nothing is lost (retried next poll)
-            except Exception as exc:
-                log.exception("inbound message %s of mailbox %s could not be processed", uid, mailbox.name)
-                _record_failure(engine, mailbox.id, uidvalidity, uid, _describe_error(exc), now)
-                row = None
-                result.outcomes["failed"] = result.outcomes.get("failed", 0) + 1
-            mailbox.uidvalidity, mailbox.last_uid = uidvalidity, uid
-            if row is None:
-                result.skipped += 1
-            else:
-                result.processed += 1
-                result.outcomes[row.outcome] = result.outcomes.get(row.outcome, 0) + 1
-            _mark_done(client, mailbox, uid)
+                for fetched in client.fetch(uid_list=chunk, mark_seen=False, bulk=True):
+                    uid = int(fetched.uid or 0)
+                    hooks.after_fetch(uid)
+                    _process_one(engine, mailbox, uidvalidity, uid, fetched.raw, hooks, now, result)
+                    done.append(uid)
+            finally:
+                if done:  # committed: now mark them read (or move them), one IMAP command per chunk
+                    _mark_done(client, mailbox, done)
     except Exception as exc:
         result.status, result.error = "error", _describe_error(exc)
         log.warning("inbound mailbox %s: %s", mailbox.name, result.error)
