@@ -16,8 +16,10 @@ from portal import state
 from portal.nav import page_file
 from portal.queue_grid import format_age
 from smartsupport_core import tickets
+from smartsupport_core.errors import DomainError
 from smartsupport_core.models import Employee
 from smartsupport_core.settings import get_settings
+from smartsupport_core.text_input import SEARCH_MAX
 from smartsupport_core.ticket_states import MY_STATES, TicketState
 from smartsupport_core.vocab import FINAL_STATUSES, TicketStatus, status_label
 
@@ -42,18 +44,27 @@ if asked in SHOW and st.session_state.get("my_show_asked") != asked:  # a Home t
     st.session_state["my_show"] = asked
 c = st.columns([2, 3])
 show = c[0].selectbox("Show", list(SHOW), key="my_show", format_func=SHOW.__getitem__)
-query = c[1].text_input("Search my tickets", placeholder="words from the subject or description", key="my_search")
+query = c[1].text_input(
+    "Search my tickets",
+    placeholder="words from the subject or description",
+    key="my_search",
+    max_chars=SEARCH_MAX,
+)
 show_closed = st.toggle(
     "Show closed, rejected and withdrawn", value=True, key="my_show_closed", disabled=show is not None
 )
 
 with state.session() as s:
     me = s.get(Employee, user.id)
-    rows = (
-        tickets.search_tickets(s, me, query, limit=200, own_only=True)
-        if query.strip()
-        else tickets.list_my_tickets(s, me, state=show)
-    )
+    try:
+        rows = (
+            tickets.search_tickets(s, me, query, limit=200, own_only=True)
+            if query.strip()
+            else tickets.list_my_tickets(s, me, state=show)
+        )
+    except DomainError as exc:  # a search the core refuses (a control character, too long)
+        st.error(str(exc))
+        st.stop()
     if query.strip() and show is not None:  # a search within the chosen state
         in_state = {t.id for t in tickets.list_my_tickets(s, me, state=show)}
         rows = [t for t in rows if t.id in in_state]

@@ -10,6 +10,8 @@ from portal import auth, state
 from portal.nav import page_file
 from portal.safe_text import md_escape
 from smartsupport_core import login
+from smartsupport_core.errors import ValidationError
+from smartsupport_core.text_input import EMAIL_MAX
 
 st.title("Sign in")
 
@@ -19,15 +21,20 @@ if notice:
     (st.error if kind == "error" else st.info)(md_escape(message))
 
 with st.form("sign_in_form"):
-    email = st.text_input("E-mail address", key="sign_in_email", autocomplete="email")
+    email = st.text_input("E-mail address", key="sign_in_email", autocomplete="email", max_chars=EMAIL_MAX)
     password = st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
     remember = st.checkbox(f"Keep me signed in for {login.REMEMBER_FOR.days} days", key="sign_in_remember")
     submitted = st.form_submit_button("Sign in", type="primary")
 
+result = None
 if submitted:
-    with state.session() as s:
-        result = login.authenticate(s, email, password, auth.client_ip())
-        s.commit()  # the attempt (and a lock) is kept whatever the outcome
+    try:
+        with state.session() as s:
+            result = login.authenticate(s, email, password, auth.client_ip())
+            s.commit()  # the attempt (and a lock) is kept whatever the outcome
+    except ValidationError as exc:  # not an e-mail address at all (a control character, too long)
+        st.error(md_escape(str(exc)))
+if result is not None:
     if result.ok and result.employee is not None:
         auth.complete_sign_in(result.employee, remember=remember)
         st.switch_page(page_file("home.py"))

@@ -17,7 +17,17 @@ from smartsupport_core import tickets
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.models import Employee
 from smartsupport_core.settings import get_settings
-from smartsupport_core.ticket_forms import active_categories, clean_cost_items
+from smartsupport_core.text_input import DESCRIPTION_MAX
+from smartsupport_core.ticket_forms import (
+    COST_DESCRIPTION_MAX,
+    COST_ITEM_LABELS,
+    COST_QUANTITY_MAX,
+    COST_UNIT_MAX,
+    SUBJECT_MAX,
+    active_categories,
+    clean_cost_items,
+    text_limit,
+)
 from smartsupport_core.upload_check import KINDS, MAX_PER_SUBMIT
 from smartsupport_core.vocab import Priority
 
@@ -96,9 +106,9 @@ if category.sub_categories:
         "Sub-category", category.sub_categories, index=None, placeholder="Choose…", key=f"submit_{ck}_sub"
     )
 error_slot("sub_category")
-subject = st.text_input("Subject", max_chars=200, key=k("subject"))
+subject = st.text_input("Subject", max_chars=SUBJECT_MAX, key=k("subject"))
 error_slot("subject")
-description = st.text_area("Description", key=k("description"), height=150)
+description = st.text_area("Description", key=k("description"), height=150, max_chars=DESCRIPTION_MAX)
 error_slot("description")
 priorities = [p.value for p in Priority]
 default_priority = st.session_state.get(PREFILL_PRIORITY_KEY) or category.default_priority or Priority.MEDIUM.value
@@ -123,9 +133,9 @@ for definition in category.required_fields or []:
     kind = definition.get("type", "text")
     key = f"submit_{ck}_{name}"
     if kind == "text":
-        values[name] = st.text_input(shown, max_chars=definition.get("max_length"), key=key)
+        values[name] = st.text_input(shown, max_chars=text_limit(definition), key=key)
     elif kind == "textarea":
-        values[name] = st.text_area(shown, max_chars=definition.get("max_length"), key=key)
+        values[name] = st.text_area(shown, max_chars=text_limit(definition), key=key)
     elif kind == "select":
         values[name] = st.selectbox(shown, definition.get("options") or [], index=None, placeholder="Choose…", key=key)
     elif kind == "date":
@@ -145,10 +155,17 @@ for definition in category.required_fields or []:
             hide_index=True,
             key=key,
             column_config={
-                "description": st.column_config.TextColumn("Description", max_chars=200),
-                "quantity": st.column_config.NumberColumn("Quantity", min_value=0, step=1),
+                "description": st.column_config.TextColumn(
+                    COST_ITEM_LABELS["description"], max_chars=COST_DESCRIPTION_MAX
+                ),
+                "quantity": st.column_config.NumberColumn(
+                    COST_ITEM_LABELS["quantity"], min_value=0, max_value=float(COST_QUANTITY_MAX), step=1
+                ),
                 "unit_cost": st.column_config.NumberColumn(
-                    f"Unit cost ({get_settings().currency})", min_value=0, format="%.2f"
+                    f"{COST_ITEM_LABELS['unit_cost']} ({get_settings().currency})",
+                    min_value=0,
+                    max_value=float(COST_UNIT_MAX),
+                    format="%.2f",
                 ),
             },
         )
@@ -157,8 +174,8 @@ for definition in category.required_fields or []:
         try:
             _items, total = clean_cost_items(label, rows)
             st.metric(f"Requested budget ({get_settings().currency})", f"{total:,.2f}")
-        except ValueError:
-            st.caption("The requested budget is the total of the valid rows above.")
+        except ValueError as exc:  # the core names the cell (row and column) at fault
+            st.caption(f"The requested budget is the total of the valid rows above. {exc}")
     error_slot(name)
 
 allowed = [

@@ -217,7 +217,7 @@ def resolve_dialog() -> None:
     st.write("The resolution is posted as a public reply: the requester reads it.")
     if can.may_use_staff_tools:
         canned_picker(user, ticket_id, f"resolution_{ticket_id}", slot="_resolution")
-    text = st.text_area("Resolution*", key=f"resolution_{ticket_id}", height=160)
+    text = st.text_area("Resolution*", key=f"resolution_{ticket_id}", height=160, max_chars=tickets.COMMENT_MAX)
     if st.button("Resolve", type="primary", key="resolve_confirm"):
         act("Ticket resolved.", tickets.resolve_ticket, ticket_id, text, expected_version=expected)
 
@@ -225,7 +225,7 @@ def resolve_dialog() -> None:
 @st.dialog("Reject the ticket", on_dismiss=close_dialog)
 def reject_dialog() -> None:
     st.write("The requester is told the reason. A rejected ticket is final.")
-    reason = st.text_area("Reason*", key=f"reject_reason_{ticket_id}")
+    reason = st.text_area("Reason*", key=f"reject_reason_{ticket_id}", max_chars=tickets.REASON_MAX)
     if st.button("Reject", type="primary", key="reject_confirm"):
         act("Ticket rejected.", tickets.reject_ticket, ticket_id, reason, expected_version=expected)
 
@@ -356,7 +356,9 @@ with tab_conv:
             st.text(c.comment)
             if tickets.can_edit_comment(user, c):
                 with st.expander("Edit (within 15 minutes of posting)"):
-                    new_text = st.text_area("Comment", value=c.comment, key=f"edit_comment_{c.id}")
+                    new_text = st.text_area(
+                        "Comment", value=c.comment, key=f"edit_comment_{c.id}", max_chars=tickets.COMMENT_MAX
+                    )
                     if st.button("Save edit", key=f"save_comment_{c.id}"):
                         act("Comment updated.", tickets.edit_comment, c.id, new_text)
 
@@ -405,7 +407,9 @@ with tab_conv:
             draft_key = f"draft_{mode}_{ticket_id}"
             if box_key not in st.session_state:
                 st.session_state[box_key] = st.session_state.get(draft_key, "")
-            text = st.text_area("Internal note" if internal else "Your reply", key=box_key)
+            text = st.text_area(
+                "Internal note" if internal else "Your reply", key=box_key, max_chars=tickets.COMMENT_MAX
+            )
             st.session_state[draft_key] = text
             sent = st.button(
                 "Post internal note" if internal else "Send reply",

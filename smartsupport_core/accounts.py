@@ -41,6 +41,7 @@ from .models import Department, Employee
 from .passwords import hash_password, verify_password
 from .policy import Action, require
 from .settings import get_settings
+from .text_input import clean_text
 from .vocab import AccountStatus, AuditAction, Role
 
 __all__ = [
@@ -129,8 +130,9 @@ def password_problems(password: str, email: str | None) -> str | None:
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    return "" if value is None else str(value).strip()
+    """A form field's text, checked by the one text rule (`text_input`: type, control
+    characters); refused with the field's name, never stored as some object's str()."""
+    return clean_text(data.get(key), key)
 
 
 def _validate_names(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str, str | None]:

@@ -27,6 +27,7 @@ from . import audit, policy
 from .errors import NotFound, ValidationError
 from .models import BusinessCalendar, Department, Employee, Holiday, SlaTarget, TicketCategory
 from .policy import Action
+from .text_input import clean_text
 from .vocab import AuditAction, Priority, SlaClock
 
 NAME_MAX = 100
@@ -65,8 +66,12 @@ def _require(actor: Employee) -> None:
     policy.require(actor, Action.MANAGE_CONFIG)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+def _text(value: Any, field: str = "value") -> str:
+    """A console field's text through the one text rule (`text_input`: control characters,
+    containers refused naming `field`); scalars a grid cell holds (numbers) read as text."""
+    if value is not None and not isinstance(value, (str, dict, list, tuple, set, bytes)):
+        value = str(value)
+    return clean_text(value, field)
 
 
 def _values(obj: Any, fields: Sequence[str]) -> dict[str, Any]:
@@ -102,7 +107,7 @@ def _clean_name_and_description(
     if unknown:
         errors["__all__"] = f"unknown {noun} fields: {', '.join(sorted(unknown))}"
     if "name" in data or current is None:
-        name = _text(data.get("name"))
+        name = _text(data.get("name"), "name")
         if not name:
             errors["name"] = f"a {noun} needs a name"
         elif len(name) > NAME_MAX:
@@ -113,7 +118,7 @@ def _clean_name_and_description(
                 errors["name"] = f"a {noun} named '{clash.name}' already exists"
         clean["name"] = name
     if "description" in data:
-        desc = _text(data["description"])
+        desc = _text(data["description"], "description")
         if len(desc) > DESCRIPTION_MAX:
             errors["description"] = f"at most {DESCRIPTION_MAX} characters"
         clean["description"] = desc or None
@@ -124,7 +129,7 @@ def _clean_department(session: Session, data: Mapping[str, Any], current: Depart
     errors: dict[str, str] = {}
     clean = _clean_name_and_description(session, Department, DEPARTMENT_FIELDS, data, current, errors)
     if "head_email" in data:
-        email = _text(data["head_email"]).lower()
+        email = _text(data["head_email"], "head_email").lower()
         if email and (len(email) > 254 or not EMAIL_RE.match(email)):
             errors["head_email"] = "must be an e-mail address like head@example.com"
         clean["head_email"] = email or None
@@ -234,9 +239,9 @@ def validate_required_fields(fields: Any) -> tuple[list[dict[str, Any]], dict[st
         extra = set(raw) - set(FIELD_KEYS)
         if extra:
             errors[f"{where}"] = f"unknown keys {', '.join(sorted(extra))}"
-        name = _text(raw.get("name"))
-        label = _text(raw.get("label"))
-        ftype = _text(raw.get("type"))
+        name = _text(raw.get("name"), f"{where}.name")
+        label = _text(raw.get("label"), f"{where}.label")
+        ftype = _text(raw.get("type"), f"{where}.type")
         item: dict[str, Any] = {"name": name, "label": label, "type": ftype, "required": bool(raw.get("required"))}
         if not FIELD_NAME_RE.match(name):
             errors[f"{where}.name"] = "use lower-case letters, digits and _ (start with a letter, at most 50)"
@@ -350,12 +355,12 @@ def _clean_category(session: Session, data: Mapping[str, Any], current: TicketCa
     clean = _clean_name_and_description(session, TicketCategory, CATEGORY_FIELDS, data, current, errors)
     creating = current is None
     if "default_priority" in data or creating:
-        prio = _text(data.get("default_priority")) or Priority.MEDIUM.value
+        prio = _text(data.get("default_priority"), "default_priority") or Priority.MEDIUM.value
         if prio not in {p.value for p in Priority}:
             errors["default_priority"] = "must be Low, Medium, High or Critical"
         clean["default_priority"] = prio
     if "assigned_department" in data or creating:
-        dept_name = _text(data.get("assigned_department"))
+        dept_name = _text(data.get("assigned_department"), "assigned_department")
         dept = session.scalars(select(Department).where(Department.name == dept_name)).first()
         if dept is None:
             errors["assigned_department"] = "must be an existing department"
@@ -367,7 +372,7 @@ def _clean_category(session: Session, data: Mapping[str, Any], current: TicketCa
         if not isinstance(subs, list):
             errors["sub_categories"] = "must be a list"
         else:
-            subs = [_text(s) for s in subs if _text(s)]
+            subs = [_text(s, "sub_categories") for s in subs if _text(s, "sub_categories")]
             if any(len(s) > NAME_MAX for s in subs):
                 errors["sub_categories"] = f"each at most {NAME_MAX} characters"
             elif len({s.lower() for s in subs}) != len(subs):
@@ -484,7 +489,7 @@ def update_calendar(
     """Working days (Monday=0), hours and time zone that business-time SLAs count in."""
     cal = get_calendar(session, actor)
     errors: dict[str, str] = {}
-    timezone = _text(timezone)
+    timezone = _text(timezone, "timezone")
     try:
         if not timezone:
             raise ZoneInfoNotFoundError
@@ -527,7 +532,7 @@ def list_holidays(session: Session, actor: Employee) -> list[Holiday]:
 def add_holiday(session: Session, actor: Employee, day: dt.date, name: str) -> Holiday:
     _require(actor)
     errors: dict[str, str] = {}
-    name = _text(name)
+    name = _text(name, "name")
     if not isinstance(day, dt.date):
         errors["day"] = "must be a date"
     elif session.scalars(select(Holiday).where(Holiday.day == day)).first() is not None:

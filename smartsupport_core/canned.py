@@ -20,6 +20,7 @@ from . import audit, policy
 from .errors import NotFound, PermissionDenied, ValidationError
 from .models import CannedResponse, Employee
 from .policy import Action
+from .text_input import text_errors
 from .vocab import AuditAction
 
 TITLE_MAX = 100
@@ -60,8 +61,10 @@ def list_canned(session: Session, actor: Employee) -> list[Canned]:
 
 
 def _validate(title: str, body: str) -> tuple[str, str]:
+    errors = text_errors({"title": title, "body": body}, {"title": TITLE_MAX, "body": BODY_MAX})
+    if errors:
+        raise ValidationError(errors)
     title, body = (title or "").strip(), (body or "").strip()
-    errors: dict[str, str] = {}
     if not title:
         errors["title"] = "a canned response needs a title"
     elif len(title) > TITLE_MAX:

@@ -11,9 +11,11 @@ WHY a session version: a remembered-session cookie is only a signed pointer
 being suspended or deactivated bump the version, so every cookie issued before stops
 working at once, on every replica, without a server-side session store.
 
-`authenticate` never raises for a refused login: it returns a `LoginResult` whose message
-says exactly why (wrong credentials, locked, Pending, Rejected, Suspended, deactivated),
-because the failed-attempt row must be committed by the caller even when sign-in fails.
+`authenticate` never raises for a refused login (only for input that is not an e-mail
+address at all: a ValidationError naming the field, before anything is read or written):
+it returns a `LoginResult` whose message says exactly why (wrong credentials, locked,
+Pending, Rejected, Suspended, deactivated), because the failed-attempt row must be
+committed by the caller even when sign-in fails.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit
+from .errors import ValidationError
 from .models import Employee, LoginAttempt
 from .passwords import hash_password, needs_rehash, verify_password
+from .text_input import EMAIL_MAX, MSG_NOT_TEXT, PASSWORD_MAX, clean_text
 from .vocab import AccountStatus, AuditAction
 
 MAX_FAILURES = 5
@@ -181,7 +185,11 @@ def authenticate(
     concurrent guesses cannot slip past the limit.
     """
     now = now or utcnow()
-    address = normalise_email(email)[:254]
+    address = normalise_email(clean_text(email, "email", max_length=EMAIL_MAX))
+    if not isinstance(password, str) and password is not None:
+        raise ValidationError({"password": MSG_NOT_TEXT})
+    if len(password or "") > PASSWORD_MAX:
+        raise ValidationError({"password": f"must be at most {PASSWORD_MAX:,} characters"})
     session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(address, LOCK_KEY))))
     employee = find_by_email(session, address, for_update=True)
     failures, locked_until = _address_lock(session, address, now)

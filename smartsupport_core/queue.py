@@ -44,6 +44,7 @@ from . import policy, settings, ticket_states, vocab
 from .errors import ValidationError, page_errors
 from .models import TICKET_TSVECTOR, Department, Employee, Ticket, TicketCategory
 from .policy import Action
+from .text_input import SEARCH_MAX, text_errors
 from .ticket_states import TicketState
 from .vocab import Priority, Role, TicketStatus
 
@@ -246,8 +247,12 @@ def validate_filters(filters: QueueFilters) -> None:
         errors["created_to"] = "must be on or after the 'created from' date"
     if filters.sort not in COLUMNS:
         errors["sort"] = f"must be one of {', '.join(COLUMNS)}"
-    if len(filters.text) > 200:
-        errors["text"] = "at most 200 characters"
+    errors.update(
+        text_errors(
+            {"text": filters.text, "department": filters.department, "category": filters.category},
+            {"text": SEARCH_MAX, "department": 100, "category": 100},
+        )
+    )
     if errors:
         raise ValidationError(errors)
 

@@ -20,6 +20,7 @@ from .errors import NotFound, ValidationError
 from .models import Employee, SavedView
 from .policy import Action
 from .queue import DEFAULT_FILTERS, DEFAULT_VIEW_NAME, QueueFilters, validate_filters
+from .text_input import text_errors
 from .ticket_states import TicketState
 from .vocab import AuditAction, Role
 
@@ -98,9 +99,11 @@ def list_views(session: Session, actor: Employee) -> list[View]:
 def save_view(session: Session, actor: Employee, name: str, filters: QueueFilters, *, overwrite: bool = False) -> View:
     """Store `filters` as `name`; an existing name is replaced only with `overwrite`."""
     policy.require(actor, Action.USE_QUEUE)
-    name = (name or "").strip()
-    errors: dict[str, str] = {}
-    if not name:
+    errors = text_errors({"name": name}, {"name": NAME_MAX})
+    name = name.strip() if isinstance(name, str) else ""
+    if errors:
+        pass
+    elif not name:
         errors["name"] = "a view needs a name"
     elif len(name) > NAME_MAX:
         errors["name"] = f"at most {NAME_MAX} characters"

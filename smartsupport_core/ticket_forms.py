@@ -24,6 +24,7 @@ from .errors import ValidationError
 from .models import Ticket, TicketCategory
 from .refdata import Category
 from .settings import get_settings
+from .text_input import DESCRIPTION_MAX, text_error
 from .vocab import Priority
 
 SUBJECT_MIN, SUBJECT_MAX = 5, 200
@@ -50,6 +51,16 @@ CATEGORY_COLUMNS: frozenset[str] = frozenset(
 )
 MAX_BUDGET = Decimal("9999999999.99")  # NUMERIC(12, 2)
 COST_ITEM_KEYS = ("description", "quantity", "unit_cost")
+#: The cost-items grid's columns as the page labels them (errors name the cell: row + column).
+COST_ITEM_LABELS = {"description": "Description", "quantity": "Quantity", "unit_cost": "Unit cost"}
+COST_DESCRIPTION_MAX = 200
+#: Bounds of one cost-item cell: a row's amount and the total must fit NUMERIC(12, 2), and
+#: checking the cells before multiplying keeps Decimal arithmetic exact (1e15 x 1e15 used to
+#: raise decimal.InvalidOperation while the requester typed).
+COST_QUANTITY_MAX = Decimal("1000000")
+COST_UNIT_MAX = MAX_BUDGET
+#: A category's own text fields without a limit of their own take this one.
+DYNAMIC_TEXT_MAX = DESCRIPTION_MAX
 
 
 @dataclass
@@ -68,6 +79,11 @@ def active_categories(session: Session) -> list[TicketCategory]:
             select(TicketCategory).where(TicketCategory.is_active.is_not(False)).order_by(TicketCategory.id)
         )
     )
+
+
+def _str(value: Any) -> str:
+    """A text field's value, stripped ("" when missing or not text: `text_error` names that)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _blank(value: Any) -> bool:
@@ -114,8 +130,24 @@ def _column_limit(name: str) -> int | None:
     return int(length) if length else None
 
 
+def _cell(label: str, index: int, column: str, message: str) -> ValueError:
+    return ValueError(f"{label}: row {index}, {COST_ITEM_LABELS[column]} {message}")
+
+
+def _bounded(label: str, index: int, column: str, value: Any, maximum: Decimal) -> Decimal:
+    """One number cell, between 0 and `maximum` (ValueError naming the row and column)."""
+    try:
+        number = _decimal(value)
+    except (InvalidOperation, ValueError):
+        raise _cell(label, index, column, "must be a number") from None
+    if not Decimal(0) <= number <= maximum:
+        raise _cell(label, index, column, f"must be between 0 and {maximum:,}")
+    return number
+
+
 def clean_cost_items(label: str, value: Any) -> tuple[list[dict[str, Any]], Decimal]:
-    """Rows {description, quantity, unit_cost, amount} and their total; raises ValueError(msg)."""
+    """Rows {description, quantity, unit_cost, amount} and their total; raises ValueError(msg)
+    naming the cell (row number and column label) for any bad value, never anything else."""
     if hasattr(value, "to_dict") and callable(value.to_dict):  # a DataFrame from the data editor
         value = value.to_dict("records")
     if not isinstance(value, (list, tuple)):
@@ -129,29 +161,34 @@ def clean_cost_items(label: str, value: Any) -> tuple[list[dict[str, Any]], Deci
             _blank(raw.get(k)) or (isinstance(raw.get(k), float) and raw.get(k) != raw.get(k)) for k in COST_ITEM_KEYS
         ):
             continue  # an empty editor row
-        desc = str(raw.get("description") or "").strip()
+        desc_value = raw.get("description")
+        if isinstance(desc_value, float) and desc_value != desc_value:
+            desc_value = None  # an empty data-editor cell
+        problem = text_error(desc_value, max_length=COST_DESCRIPTION_MAX)
+        if problem:
+            raise _cell(label, index, "description", problem)
+        desc = (desc_value or "").strip()
         if not desc:
-            raise ValueError(f"{label}: row {index} needs a description")
-        if len(desc) > 200:
-            raise ValueError(f"{label}: row {index} description must be at most 200 characters")
+            raise _cell(label, index, "description", "is required")
+        qty = _bounded(label, index, "quantity", raw.get("quantity"), COST_QUANTITY_MAX)
+        unit = _bounded(label, index, "unit_cost", raw.get("unit_cost"), COST_UNIT_MAX)
         try:
-            qty = _decimal(raw.get("quantity"))
-        except (InvalidOperation, ValueError):
-            raise ValueError(f"{label}: row {index} quantity must be a number") from None
-        try:
-            unit = _decimal(raw.get("unit_cost"))
-        except (InvalidOperation, ValueError):
-            raise ValueError(f"{label}: row {index} unit cost must be a number") from None
-        if qty < 0:
-            raise ValueError(f"{label}: row {index} quantity cannot be negative")
-        if unit < 0:
-            raise ValueError(f"{label}: row {index} unit cost cannot be negative")
-        amount = (qty * unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            amount = (qty * unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # too many digits even within the bounds (a quantity of 1e-30)
+            raise _cell(label, index, "quantity", "has too many digits") from None
+        if amount > MAX_BUDGET:
+            raise ValueError(f"{label}: row {index}, the amount (quantity x unit cost) cannot exceed {MAX_BUDGET:,}")
         total += amount
         rows.append({"description": desc, "quantity": str(qty), "unit_cost": str(unit), "amount": str(amount)})
     if total > MAX_BUDGET:
-        raise ValueError(f"{label}: the total cannot exceed {MAX_BUDGET}")
+        raise ValueError(f"{label}: the total cannot exceed {MAX_BUDGET:,}")
     return rows, total
+
+
+def text_limit(definition: Mapping[str, Any]) -> int:
+    """The most characters a category's text field takes: its own `max_length`, else its
+    column's length, else DYNAMIC_TEXT_MAX (the submit form's `max_chars` reads this too)."""
+    return int(definition.get("max_length") or _column_limit(definition["name"]) or DYNAMIC_TEXT_MAX)
 
 
 def _clean_field(definition: Mapping[str, Any], value: Any, today_: dt.date) -> Any:
@@ -159,11 +196,12 @@ def _clean_field(definition: Mapping[str, Any], value: Any, today_: dt.date) -> 
     label = definition.get("label") or definition["name"]
     kind = definition.get("type", "text")
     if kind in ("text", "textarea"):
-        text = str(value).strip()
-        limit = definition.get("max_length") or _column_limit(definition["name"])
-        if limit and len(text) > int(limit):
-            raise ValueError(f"{label} must be at most {limit} characters")
-        return text
+        problem = text_error(value, max_length=text_limit(definition), label=label)
+        if problem:
+            raise ValueError(problem)
+        return value.strip()
+    if isinstance(value, str) and (problem := text_error(value, label=label)):
+        raise ValueError(problem)  # a NUL in a date or choice is named as that field too
     if kind == "select":
         options = [str(o) for o in definition.get("options") or []]
         if str(value) not in options:
@@ -214,19 +252,25 @@ def validate_submission(
     errors: dict[str, str] = {}
     columns: dict[str, Any] = {}
 
-    subject = str(data.get("subject") or "").strip()
-    if not SUBJECT_MIN <= len(subject) <= SUBJECT_MAX:
+    for key in ("subject", "description", "category", "sub_category", "priority"):
+        problem = text_error(data.get(key), max_length=DESCRIPTION_MAX if key == "description" else None)
+        if problem:
+            errors[key] = problem
+    subject = _str(data.get("subject"))
+    if "subject" not in errors and not SUBJECT_MIN <= len(subject) <= SUBJECT_MAX:
         errors["subject"] = MSG_SUBJECT
     columns["subject"] = subject
 
-    description = str(data.get("description") or "").strip()
-    if len(description) < DESCRIPTION_MIN:
+    description = _str(data.get("description"))
+    if "description" not in errors and len(description) < DESCRIPTION_MIN:
         errors["description"] = MSG_DESCRIPTION
     columns["description"] = description
 
     category: Category | None = None
-    name = str(data.get("category") or "").strip()
-    if not name:
+    name = _str(data.get("category"))
+    if "category" in errors:
+        pass
+    elif not name:
         errors["category"] = "Category is required"
     else:
         ref = ref or refdata.current(session)[0]
@@ -238,14 +282,16 @@ def validate_submission(
     if _blank(priority):
         priority = (category.default_priority if category else None) or Priority.MEDIUM.value
     if str(priority) not in {p.value for p in Priority}:
-        errors["priority"] = MSG_PRIORITY
+        errors.setdefault("priority", MSG_PRIORITY)
     columns["priority"] = str(priority)
 
     dynamic: dict[str, Any] = {}
     if category is not None:
         subs = [str(s) for s in category.sub_categories or []]
-        sub = str(data.get("sub_category") or "").strip()
-        if subs:
+        sub = _str(data.get("sub_category"))
+        if "sub_category" in errors:
+            pass
+        elif subs:
             if not sub:
                 errors["sub_category"] = "Sub-category is required"
             elif sub not in subs:

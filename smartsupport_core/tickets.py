@@ -27,7 +27,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from . import attachments as files
-from . import audit, notifications, refdata, sla, ticket_insert, ticket_states, upload_check, workflow
+from . import (
+    audit,
+    notifications,
+    refdata,
+    sla,
+    text_input,
+    ticket_insert,
+    ticket_states,
+    upload_check,
+    workflow,
+)
 from .email_templates import TEMPLATES, ticket_link
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .models import (
@@ -56,8 +66,8 @@ from .vocab import OPEN_STATUSES, AccountStatus, AuditAction, Priority, Role, Ti
 
 S = TicketStatus
 COMMENT_EDIT_WINDOW = dt.timedelta(minutes=15)
-COMMENT_MAX = 10_000
-REASON_MAX = 2_000
+COMMENT_MAX = text_input.COMMENT_MAX
+REASON_MAX = text_input.NOTE_MAX
 #: Statuses that count towards a coordinator's load when auto-assigning.
 LOAD_STATUSES = (S.OPEN.value, S.IN_PROGRESS.value, S.ON_HOLD.value)
 TICKET_AUDIT_FIELDS = ["status", "priority", "assigned_to_id", "rejection_reason", "version"]
@@ -449,9 +459,7 @@ def _change(
         to = S(to_status)
     except ValueError:
         raise ValidationError({"status": f"Status must be one of: {', '.join(s.value for s in S)}"}) from None
-    note = (note or "").strip() or None
-    if note and len(note) > REASON_MAX:
-        raise ValidationError({"note": f"The note must be at most {REASON_MAX} characters"})
+    note = text_input.optional_text(note, "note", max_length=REASON_MAX)
     ticket = _lock(session, actor, ticket_id, expected_version, action)
     if from_status is not None and ticket.status != from_status.value:
         raise ValidationError({"status": f"Ticket {ticket.ticket_number} is {ticket.status}, not {from_status.value}"})
@@ -509,7 +517,7 @@ def reject_ticket(
 ) -> Ticket:
     """Admin rejects a New ticket with a mandatory reason; the requester is told why."""
     require(actor, Action.APPROVE_TICKET)
-    if not (reason or "").strip():
+    if not text_input.clean_text(reason, "reason", max_length=REASON_MAX):
         raise ValidationError({"reason": "A reason is required to reject a ticket"})
     return _change(
         session,
@@ -633,7 +641,7 @@ def set_priority(
 
 
 def _clean_comment(text: str) -> str:
-    text = (text or "").strip()
+    text = text_input.clean_text(text, "comment", max_length=COMMENT_MAX)
     if not text:
         raise ValidationError({"comment": "The comment cannot be empty"})
     if len(text) > COMMENT_MAX:
@@ -844,7 +852,7 @@ def search_ranked(
     session: Session, actor: Employee, query: str, *, limit: int = 50, own_only: bool = False
 ) -> list[SearchHit]:
     require(actor, Action.VIEW_OWN_TICKETS)
-    query = (query or "").strip()
+    query = text_input.clean_text(query, "query", max_length=text_input.SEARCH_MAX)
     if not query:
         return []
     tsq = func.websearch_to_tsquery("english", query)

@@ -147,14 +147,14 @@ def test_budget_proposal(session: Session) -> None:
     errors = _errors(session, data)
     assert errors == {
         "performance_end_date": "Performance period end must be on or after Performance period start",
-        "cost_items": "Cost items: row 1 unit cost cannot be negative",
+        "cost_items": "Cost items: row 1, Unit cost must be between 0 and 9,999,999,999.99",
     }
     assert _errors(session, {**data, "performance_end_date": "2026-06-30", "cost_items": []}) == {
         "cost_items": "Cost items is required"
     }
     bad_qty = [{"description": "Chairs", "quantity": "-1", "unit_cost": 10}]
     assert _errors(session, {**data, "performance_end_date": "2026-06-30", "cost_items": bad_qty}) == {
-        "cost_items": "Cost items: row 1 quantity cannot be negative"
+        "cost_items": "Cost items: row 1, Quantity must be between 0 and 1,000,000"
     }
     items = [
         {"description": "Laptops", "quantity": 2, "unit_cost": 45000.5},

@@ -150,7 +150,7 @@ def test_submit_asset_check_in_other_and_budget(users, clean_db) -> None:
     at = click(at, "Submit ticket")
     errors = [e.value for e in at.error]
     assert "Performance period end must be on or after Performance period start" in errors
-    assert "Cost items: row 2 unit cost cannot be negative" in errors
+    assert "Cost items: row 2, Unit cost must be between 0 and 9,999,999,999.99" in errors
     at.session_state["submit_cost_items"] = pd.DataFrame(
         [
             {"description": "Venue", "quantity": 1, "unit_cost": 1500.0},
