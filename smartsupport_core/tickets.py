@@ -491,7 +491,7 @@ def resolve_ticket(
 ) -> Ticket:
     """Resolve with a resolution: the public reply that tells the requester what was done,
     posted in the same transaction as the move (a ticket is never resolved in silence)."""
-    if not (resolution or "").strip():
+    if not text_input.clean_text(resolution, "resolution", max_length=COMMENT_MAX):
         raise ValidationError({"resolution": "Describe the resolution: the requester reads it"})
     ticket = change_status(session, actor, ticket_id, S.RESOLVED.value, expected_version=expected_version)
     add_comment(session, actor, ticket_id, resolution)

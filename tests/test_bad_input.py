@@ -96,6 +96,12 @@ CASES: list[tuple[str, str, Call, Any]] = [
         lambda s, w, v: tickets.change_status(s, w["coord"], w["ticket"].id, "In Progress", note=v),
         "n" * 2001,
     ),
+    (
+        "resolution",
+        "resolution",
+        lambda s, w, v: tickets.resolve_ticket(s, w["coord"], w["ticket"].id, v),
+        "r" * (COMMENT_MAX + 1),
+    ),
     ("reject reason", "reason", lambda s, w, v: tickets.reject_ticket(s, w["admin"], w["new"].id, v), "n" * 2001),
     ("My tickets search", "query", lambda s, w, v: tickets.search_tickets(s, w["emp"], v, own_only=True), "q" * 201),
     (
