@@ -118,6 +118,7 @@ def run(port: int, demo: bool, address: str, no_migrate: bool) -> None:
     else:
         migrate_and_say(engine)
     env = dict(os.environ)
+    env.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", streamlit_cookie_secret())
     if not env.get(settings.BASE_URL_ENV):
         env[settings.BASE_URL_ENV] = settings.portal_base_url(port)
     if demo:
@@ -143,6 +144,21 @@ def run(port: int, demo: bool, address: str, no_migrate: bool) -> None:
         "false",
     ]
     raise SystemExit(serve(cmd, env))
+
+
+def streamlit_cookie_secret() -> str:
+    """Streamlit's `server.cookieSecret`, derived from SMARTSUPPORT_SECRET_KEY.
+
+    WHY: Streamlit signs its XSRF cookie (checked on every file upload) and its own sign-in
+    cookie with this secret, random per process by default: after a replica goes away and the
+    load balancer sends the browser to another, uploads would be refused. Every replica with the
+    same SmartSupport key derives the same value; deriving it keeps our signing key itself out
+    of Streamlit's hands."""
+    import hashlib
+    import hmac
+
+    key = settings.get_settings().secret_key.encode()
+    return hmac.new(key, b"streamlit server.cookieSecret", hashlib.sha256).hexdigest()
 
 
 def serve(cmd: list[str], env: dict[str, str]) -> int:

@@ -214,6 +214,10 @@ class Portal:
     log_path: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    #: The `smartsupport` command: the checkout's by default; an installed one (test_deploy).
+    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "smartsupport_core.cli"])
+    cwd: Path = ROOT
+    run_args: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -222,9 +226,9 @@ class Portal:
     def cli(self, *args: str, timeout: float = 120, input_text: str | None = None, env: dict[str, str] | None = None):
         """Run `smartsupport <args>` with the portal's settings; returns the CompletedProcess."""
         return subprocess.run(
-            [sys.executable, "-m", "smartsupport_core.cli", *args],
+            [*self.command, *args],
             env={**self.env, **(env or {})},
-            cwd=str(ROOT),
+            cwd=str(self.cwd),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -232,17 +236,23 @@ class Portal:
         )
 
     def start(self, timeout: float = 90) -> Portal:
+        return self.launch().wait_healthy(timeout)
+
+    def launch(self) -> Portal:
+        """Start `run` without waiting (replicas started at the same moment)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "smartsupport_core.cli", "run", "--port", str(self.port)],
+            [*self.command, "run", "--port", str(self.port), *self.run_args],
             env=self.env,
-            cwd=str(ROOT),
+            cwd=str(self.cwd),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # one process group: `run` and its Streamlit child
         )
+        return self
 
+    def wait_healthy(self, timeout: float = 90) -> Portal:
         def healthy() -> bool:
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"portal exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
