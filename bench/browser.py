@@ -262,10 +262,11 @@ def measure_account(browser, portal: Portal, log: TimingLog, account: Account, s
     context.add_cookies([{"name": COOKIE, "value": token, "url": portal.url}])
     context.add_init_script(OBSERVER_JS)
     page = context.new_page()
-    pages = [p for p in account.pages if not args.pages or page_path(p) in args.pages or p.file[:-3] in args.pages]
+    wanted = [p for p in account.pages if not args.pages or page_path(p) in args.pages or p.file[:-3] in args.pages]
+    pages = [p for p in wanted if not p.hidden]  # a hidden page has no sidebar link (ticket: opened from a list)
     clicks: dict[str, list[Sample]] = {p.title: [] for p in pages}
     loads: dict[str, list[Sample]] = {p.title: [] for p in pages}
-    has_ticket_page = any(p.file == "ticket.py" for p in pages)
+    has_ticket_page = any(p.file == "ticket.py" for p in wanted)
     extra = f"ticket?id={account.ticket_id}" if account.ticket_id and has_ticket_page else None
     if extra:
         loads[extra] = []
@@ -295,7 +296,7 @@ def measure_account(browser, portal: Portal, log: TimingLog, account: Account, s
         rows.append(
             {
                 "role": account.role,
-                "page": title if title in clicks else f"Ticket detail ({extra})",
+                "page": title if title in clicks else f"Ticket ({extra})",
                 "in_session": summarise(clicks.get(title, [])),
                 "fresh": summarise(loads[title]),
             }

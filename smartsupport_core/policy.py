@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, false, func, or_, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from .errors import NotFound, PermissionDenied
 from .models import Department, Employee, Ticket
+from .session_memo import remembered
 from .vocab import AccountStatus, Role
 
 
@@ -159,43 +160,18 @@ def headed_departments(session: Session, actor: Employee | None) -> frozenset[st
     )
 
 
-_GRANTS_READ = "policy.grants_read"  # session.info key: (actor id, e-mail) -> Grants
-_WROTE = "policy.wrote"  # session.info key: the session flushed since its last commit/rollback
-
-
 def grants_of(session: Session, actor: Employee | None) -> Grants:
     """The grants `actor` holds now: read from the database once per session until it
-    writes. WHY the memo: one portal script run shares one Session (`portal/state.py`), and
-    the navigation, the page and each report service ask the same question. A flush or commit
-    of the session (or a rollback after a write) forgets the answers, so a change of a head
-    e-mail made through this session is seen by its next check, one made elsewhere by the
-    next run (the next session)."""
+    writes (`session_memo`: one portal click asks it in the navigation, the page and each
+    report service; the next click is a new session and reads it again)."""
     if actor is None:
         return NO_GRANTS
-    memo: dict[tuple[int, str], Grants] = session.info.setdefault(_GRANTS_READ, {})
-    key = (actor.id, (actor.email or "").strip().lower())
-    if key not in memo:
+
+    def read() -> Grants:
         heads = headed_departments(session, actor)
-        memo[key] = Grants({Grant.DEPARTMENT_HEAD: heads}) if heads else NO_GRANTS
-    return memo[key]
+        return Grants({Grant.DEPARTMENT_HEAD: heads}) if heads else NO_GRANTS
 
-
-@event.listens_for(Session, "after_flush")
-def _forget_after_write(session: Session, _flush_context: object) -> None:
-    session.info.pop(_GRANTS_READ, None)  # the write may have changed a head e-mail
-    session.info[_WROTE] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(_GRANTS_READ, None)
-    session.info.pop(_WROTE, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rolled_back_write(session: Session) -> None:
-    if session.info.pop(_WROTE, False):
-        session.info.pop(_GRANTS_READ, None)
+    return remembered(session, ("policy.grants_of", actor.id, (actor.email or "").strip().lower()), read)
 
 
 def is_active_account(actor: Employee | None) -> bool:

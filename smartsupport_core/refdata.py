@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import TicketCategory
+from .session_memo import remembered
 from .sla import Calendar, Target, load_calendar, targets
 
 #: Tables whose rows make up a `Reference`; any change to one of them changes the fingerprint.
@@ -80,7 +81,16 @@ def _load(session: Session) -> Reference:
 
 def current(session: Session, extra: str = "") -> tuple[Reference, tuple[Any, ...]]:
     """The reference data as the session's transaction sees it, and the values of the `extra`
-    SQL select-list items (e.g. `", nextval(...)"`) taken in the same round trip."""
+    SQL select-list items (e.g. `", nextval(...)"`) taken in the same round trip.
+
+    Without `extra` the answer is kept for the session until it writes (`session_memo`): a
+    page run asks for it from several services (SLA states, due-soon limits)."""
+    if not extra:
+        return remembered(session, "refdata.current", lambda: _current(session, ""))
+    return _current(session, extra)
+
+
+def _current(session: Session, extra: str) -> tuple[Reference, tuple[Any, ...]]:
     row = session.connection().exec_driver_sql(f"SELECT {FINGERPRINT}{extra}").one()
     key = row[0]
     ref = _cache.get(key)
