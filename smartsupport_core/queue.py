@@ -40,13 +40,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from . import policy, settings, ticket_states, vocab
+from . import policy, refdata, settings, ticket_states, vocab
 from .errors import ValidationError, page_errors
-from .models import TICKET_TSVECTOR, Department, Employee, Ticket, TicketCategory
+from .models import TICKET_TSVECTOR, Employee, Ticket
 from .policy import Action
 from .text_input import SEARCH_MAX, text_errors
 from .ticket_states import TicketState
-from .vocab import Priority, Role, TicketStatus
+from .vocab import Priority, TicketStatus
 
 
 class SlaState(StrEnum):
@@ -477,28 +477,14 @@ def assignable_staff(session: Session, actor: Employee) -> list[tuple[int, str, 
     The ticket service still decides whether a given assignment is allowed.
     """
     policy.require(actor, Action.USE_QUEUE)
-    stmt = (
-        select(Employee.id, Employee.first_name, Employee.last_name, Employee.department)
-        .where(
-            Employee.role.in_([Role.COORDINATOR.value, Role.ADMIN.value]),
-            Employee.is_active.is_(True),
-            Employee.status == "Approved",
-        )
-        .order_by(Employee.last_name, Employee.first_name, Employee.id)
-    )
-    return [(r.id, f"{r.first_name} {r.last_name}", r.department) for r in session.execute(stmt)]
+    return [(p.id, p.name, p.department) for p in refdata.choices(session).staff]
 
 
 def filter_choices(session: Session, actor: Employee) -> tuple[list[str], list[str]]:
     """(department names, category names) for the filter pickers, active ones first."""
     policy.require(actor, Action.USE_QUEUE)
-    departments = list(
-        session.scalars(select(Department.name).order_by(Department.is_active.is_(False), Department.name))
-    )
-    categories = list(
-        session.scalars(select(TicketCategory.name).order_by(TicketCategory.is_active.is_(False), TicketCategory.name))
-    )
-    return departments, categories
+    found = refdata.choices(session)
+    return list(found.departments), list(found.categories)
 
 
 __all__ = [

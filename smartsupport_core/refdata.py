@@ -1,4 +1,4 @@
-"""Reference data of the submit path, cached per process and checked on every use.
+"""Reference data and choice lists, cached per process and checked on every use.
 
 Ticket categories, SLA targets, the business calendar and its holidays change rarely (only
 admins edit them, `admin_config`) but are read by every submission and every SLA hook.
@@ -8,6 +8,11 @@ row's text), in the caller's transaction, and the cache is keyed by that fingerp
 change by any writer (admin page, seed, migration, another replica, psql) is seen by the
 next call, exactly as if the tables had been read, and never a stale SLA target; what stays
 in the process is only a copy of what the database says right now.
+
+The same pattern serves the pickers' choice lists (`choices`): department and category
+names and the active staff (coordinators and admins, with their departments), fingerprinted
+over those rows, so the queue's filter and assignee pickers cost one small statement, not
+three, and follow any change at the next call.
 
 The objects handed out are shared between callers (and threads): treat them as read-only.
 """
@@ -21,9 +26,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import TicketCategory
+from .models import Department, Employee, TicketCategory
 from .session_memo import remembered
 from .sla import Calendar, Target, load_calendar, targets
+from .vocab import AccountStatus, Role
 
 #: Tables whose rows make up a `Reference`; any change to one of them changes the fingerprint.
 TABLES = ("core_ticketcategory", "core_slatarget", "core_businesscalendar", "core_holiday")
@@ -103,3 +109,76 @@ def _current(session: Session, extra: str) -> tuple[Reference, tuple[Any, ...]]:
                 _cache.clear()
             _cache[key] = ref
     return ref, tuple(row[1:])
+
+
+#: Staff who may be assigned tickets: their rows (and nothing else of core_employee) make up
+#: the staff part of the choices' fingerprint.
+STAFF_ROLES = (Role.COORDINATOR.value, Role.ADMIN.value)
+CHOICES_FINGERPRINT = (
+    "md5(concat_ws('#', "
+    "(SELECT string_agg(concat_ws(',', r.name, r.is_active), '|' ORDER BY r.id) FROM core_department r), "
+    "(SELECT string_agg(concat_ws(',', r.name, r.is_active), '|' ORDER BY r.id) FROM core_ticketcategory r), "
+    "(SELECT string_agg(concat_ws(',', r.id, r.first_name, r.last_name, r.department, r.role, r.is_active, r.status),"
+    " '|' ORDER BY r.id) FROM core_employee r WHERE r.role IN ("
+    + ", ".join(f"'{role}'" for role in STAFF_ROLES)
+    + "))))"
+)
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    name: str  # first and last name
+    department: str
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the pickers offer; names with the active ones first, then by name."""
+
+    departments: tuple[str, ...]
+    categories: tuple[str, ...]
+    staff: tuple[Staff, ...]  # active, approved coordinators and admins, by last and first name
+
+
+_choices: dict[str, Choices] = {}
+
+
+def _load_choices(session: Session) -> Choices:
+    departments = session.scalars(select(Department.name).order_by(Department.is_active.is_(False), Department.name))
+    categories = session.scalars(
+        select(TicketCategory.name).order_by(TicketCategory.is_active.is_(False), TicketCategory.name)
+    )
+    staff = session.execute(
+        select(Employee.id, Employee.first_name, Employee.last_name, Employee.department)
+        .where(
+            Employee.role.in_(STAFF_ROLES),
+            Employee.is_active.is_(True),
+            Employee.status == AccountStatus.APPROVED.value,
+        )
+        .order_by(Employee.last_name, Employee.first_name, Employee.id)
+    )
+    return Choices(
+        tuple(departments),
+        tuple(categories),
+        tuple(Staff(r.id, f"{r.first_name} {r.last_name}", r.department) for r in staff),
+    )
+
+
+def choices(session: Session) -> Choices:
+    """The pickers' choice lists as the session's transaction sees them (one fingerprint
+    statement when cached; kept for the session until it writes)."""
+
+    def read() -> Choices:
+        key = session.connection().exec_driver_sql(f"SELECT {CHOICES_FINGERPRINT}").scalar_one()
+        found = _choices.get(key)
+        if found is None:
+            found = _load_choices(session)
+            if session.connection().exec_driver_sql(f"SELECT {CHOICES_FINGERPRINT}").scalar_one() == key:
+                with _lock:
+                    if len(_choices) >= _KEEP:
+                        _choices.clear()
+                    _choices[key] = found
+        return found
+
+    return remembered(session, "refdata.choices", read)
