@@ -40,10 +40,31 @@ def test_departments_add_rename_and_errors(session: Session) -> None:
     assert session.scalars(select(AuditLog).where(AuditLog.table_name == "core_department")).first() is not None
 
 
+def _console_tab(admin, tab: str):
+    """The admin console with `tab` opened (only the open tab is drawn)."""
+    at = open_page(admin, "admin_console.py")
+    at.session_state["ac_tab"] = tab
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_console_draws_and_reads_only_the_open_tab(session: Session) -> None:
+    admin = make_employee(session, role=Role.ADMIN, department="IT Department")
+    session.commit()
+    at = open_page(admin, "admin_console.py")  # Departments
+    keys = {w.key for w in at.text_input} | {w.key for w in at.selectbox} | {w.key for w in at.number_input}
+    assert "ac_dept_new_name" in keys
+    assert "ac_cat_pick" not in keys and "ac_sla_High_rm" not in keys
+    at = _console_tab(admin, "SLA and business hours")
+    keys = {w.key for w in at.text_input} | {w.key for w in at.selectbox} | {w.key for w in at.number_input}
+    assert "ac_sla_High_rm" in keys and "ac_dept_new_name" not in keys and "ac_cat_pick" not in keys
+
+
 def test_category_field_editor_preview_and_save(session: Session) -> None:
     admin = make_employee(session, role=Role.ADMIN, department="IT Department")
     session.commit()
-    at = open_page(admin, "admin_console.py")
+    at = _console_tab(admin, "Categories")
     cat = session.scalars(select(TicketCategory).where(TicketCategory.name == "Asset Check In")).one()
     at.selectbox(key="ac_cat_pick").set_value(cat.id).run()
     assert not at.exception
@@ -69,7 +90,7 @@ def test_category_field_editor_preview_and_save(session: Session) -> None:
 def test_sla_calendar_and_holidays(session: Session) -> None:
     admin = make_employee(session, role=Role.ADMIN, department="IT Department")
     session.commit()
-    at = open_page(admin, "admin_console.py")
+    at = _console_tab(admin, "SLA and business hours")
     at.number_input(key="ac_sla_High_rm").set_value(600)
     at.number_input(key="ac_sla_High_sm").set_value(120)
     _form_button(at, "Save SLA targets").click().run()
