@@ -73,17 +73,21 @@ OBSERVER_JS = """
     const app = document.querySelector("[data-testid='stApp']");
     return app ? app.getAttribute("data-test-script-state") : null;
   };
-  const check = () => {
+  const check = (records) => {
     const now = performance.now();
     const s = state();
     b.last = now;
     if (s !== null && b.app === null) b.app = now;
-    if (s === "running" && b.running === null && now >= b.t0) b.running = now;
+    // a run that started and ended between two callbacks shows only in the records' old values
+    const ran = s === "running" || (records || []).some(
+      (r) => r.attributeName === "data-test-script-state" && r.oldValue === "running");
+    if (ran && b.running === null && now >= b.t0) b.running = now;
     const idle = s === "notRunning" && !document.querySelector(busy);
     if (!idle) { b.busy = true; b.idle = null; }
     else if (b.busy) { b.busy = false; b.idle = now; }
   };
-  new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true});
+  new MutationObserver(check).observe(
+    document, {subtree: true, childList: true, attributes: true, attributeOldValue: true});
   window.__ssbCheck = check;
 })();
 """
@@ -224,8 +228,14 @@ def check_database(url: str) -> int:
         engine.dispose()
 
 
-def wait_settled(page) -> dict:
-    handle = page.wait_for_function(SETTLED_JS, timeout=TIMEOUT_S * 1000, polling=50)
+def wait_settled(page, what: str) -> dict | None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        handle = page.wait_for_function(SETTLED_JS, timeout=TIMEOUT_S * 1000, polling=50)
+    except PlaywrightTimeout:
+        print(f"note: {what} did not settle within {TIMEOUT_S} s: left out", file=sys.stderr)
+        return None
     return handle.json_value()
 
 
@@ -238,21 +248,27 @@ def page_path(spec: PageSpec) -> str:
     return "" if spec.default else str(spec.url_path)
 
 
-def in_session(page, log: TimingLog, spec: PageSpec) -> Sample:
+def in_session(page, log: TimingLog, spec: PageSpec) -> Sample | None:
+    """A sidebar click to idle; None (and a note) when it did not settle within TIMEOUT_S."""
     log.new_runs()  # whatever ran before the click is not this click's
     load = os.getloadavg()[0]
     t0 = page.evaluate(CLICK_JS, link_selector(spec))
     if t0 is None:
         raise RuntimeError(f"no sidebar link for {spec.title}")
-    done = wait_settled(page)
+    done = wait_settled(page, f"click on {spec.title}")
+    if done is None:
+        return None
     return Sample(done["idle"] - t0, done["running"] - t0, (load + os.getloadavg()[0]) / 2, log.new_runs())
 
 
-def fresh(page, log: TimingLog, base: str, path: str) -> Sample:
+def fresh(page, log: TimingLog, base: str, path: str) -> Sample | None:
+    """A new page load to idle; None (and a note) when it did not settle within TIMEOUT_S."""
     log.new_runs()
     load = os.getloadavg()[0]
     page.goto(f"{base}/{path}", wait_until="commit")
-    done = wait_settled(page)
+    done = wait_settled(page, f"fresh load of /{path}")
+    if done is None:
+        return None
     return Sample(done["idle"], done["running"], (load + os.getloadavg()[0]) / 2, log.new_runs())
 
 
@@ -270,24 +286,27 @@ def measure_account(browser, portal: Portal, log: TimingLog, account: Account, s
     extra = f"ticket?id={account.ticket_id}" if account.ticket_id and has_ticket_page else None
     if extra:
         loads[extra] = []
+    print(f"measuring {account.role}: {len(pages)} pages, {args.warmup + args.runs} rounds", file=sys.stderr)
     try:
         fresh(page, log, portal.url, "")
         for round_no in range(args.warmup + args.runs):
             keep = round_no >= args.warmup
             for spec in pages:  # a tour of the sidebar, top to bottom, as one session
                 sample = in_session(page, log, spec)
-                if keep:
+                if sample is None:  # start the tour again from a fresh page
+                    fresh(page, log, portal.url, "")
+                elif keep:
                     clicks[spec.title].append(sample)
         if not args.no_fresh:
             for round_no in range(args.warmup + args.runs):
                 keep = round_no >= args.warmup
                 for spec in pages:
                     sample = fresh(page, log, portal.url, page_path(spec))
-                    if keep:
+                    if keep and sample is not None:
                         loads[spec.title].append(sample)
                 if extra:
                     sample = fresh(page, log, portal.url, extra)
-                    if keep:
+                    if keep and sample is not None:
                         loads[extra].append(sample)
     finally:
         context.close()
