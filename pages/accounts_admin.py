@@ -7,6 +7,7 @@ All rules (who may, which status may move where, the last active System Admin) l
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -16,9 +17,11 @@ from portal.safe_text import md_escape
 from smartsupport_core import accounts
 from smartsupport_core.errors import DomainError
 from smartsupport_core.models import Employee
+from smartsupport_core.settings import get_settings
 from smartsupport_core.vocab import AccountStatus, Role
 
 user = state.current_user()
+tz = ZoneInfo(get_settings().timezone)
 if user is None:
     st.stop()
 
@@ -89,7 +92,7 @@ table = pd.DataFrame(
             "Role": e.role,
             "Status": e.status,
             "Active": bool(e.is_active),
-            "Last sign-in": e.last_login,
+            "Last sign-in": e.last_login.astimezone(tz).strftime("%Y-%m-%d %H:%M") if e.last_login else "—",
         }
         for e in shown
     ]

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from portal import state
+from portal.safe_text import md_escape
 from smartsupport_core import tickets
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.models import Employee
@@ -106,9 +107,9 @@ if category.sub_categories:
         "Sub-category", category.sub_categories, index=None, placeholder="Choose…", key=f"submit_{ck}_sub"
     )
 error_slot("sub_category")
-subject = st.text_input("Subject", max_chars=SUBJECT_MAX, key=k("subject"))
+subject = st.text_input("Subject *", max_chars=SUBJECT_MAX, key=k("subject"))
 error_slot("subject")
-description = st.text_area("Description", key=k("description"), height=150, max_chars=DESCRIPTION_MAX)
+description = st.text_area("Description *", key=k("description"), height=150, max_chars=DESCRIPTION_MAX)
 error_slot("description")
 priorities = [p.value for p in Priority]
 default_priority = st.session_state.get(PREFILL_PRIORITY_KEY) or category.default_priority or Priority.MEDIUM.value
@@ -149,6 +150,7 @@ for definition in category.required_fields or []:
         base = base.reindex(columns=COST_COLUMNS).astype(
             {"description": "string", "quantity": "float", "unit_cost": "float"}
         )
+        st.markdown(f"**{md_escape(shown)}** — one row per item; add rows at the bottom of the grid")
         edited = st.data_editor(
             base,
             num_rows="dynamic",

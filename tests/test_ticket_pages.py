@@ -83,7 +83,7 @@ def test_submit_renders_each_categorys_fields(users, clean_db) -> None:
 
 def test_submit_shows_errors_per_field_and_writes_nothing(users, clean_db) -> None:
     at = app_as(users["requester"], "submit_ticket.py")
-    widget(at.text_input, "Subject").set_value("Hi")
+    widget(at.text_input, "Subject *").set_value("Hi")
     at = click(at, "Submit ticket")
     errors = [e.value for e in at.error]
     assert "Subject must be between 5-200 characters" in errors
@@ -96,8 +96,8 @@ def test_submit_shows_errors_per_field_and_writes_nothing(users, clean_db) -> No
 def test_submit_success_with_attachment(users, clean_db) -> None:
     at = app_as(users["requester"], "submit_ticket.py")
     widget(at.selectbox, "Sub-category").set_value(IT_DATA["sub_category"])
-    widget(at.text_input, "Subject").set_value(IT_DATA["subject"])
-    widget(at.text_area, "Description").set_value(IT_DATA["description"])
+    widget(at.text_input, "Subject *").set_value(IT_DATA["subject"])
+    widget(at.text_area, "Description *").set_value(IT_DATA["description"])
     widget(at.selectbox, "Device type *").set_value("Laptop")
     at.file_uploader[0].set_value([("screen.png", PNG, "image/png"), ("log.pdf", PDF, "application/pdf")])
     at = click(at, "Submit ticket")
@@ -107,7 +107,7 @@ def test_submit_success_with_attachment(users, clean_db) -> None:
         assert ticket.category == "IT Support" and ticket.dynamic_data == {"device_type": "Laptop"}
         assert s.scalar(select(func.count(TicketAttachment.id))) == 2
     assert any(ticket.ticket_number in m.value for m in at.success)
-    assert widget(at.text_input, "Subject").value == ""  # a fresh form for the next ticket
+    assert widget(at.text_input, "Subject *").value == ""  # a fresh form for the next ticket
 
 
 def test_submit_asset_check_in_other_and_budget(users, clean_db) -> None:
@@ -118,8 +118,8 @@ def test_submit_asset_check_in_other_and_budget(users, clean_db) -> None:
     widget(at.selectbox, "Condition issue *").set_value("Other")
     at.run()
     widget(at.selectbox, "Sub-category").set_value("Laptop")
-    widget(at.text_input, "Subject").set_value("Returning the laptop")
-    widget(at.text_area, "Description").set_value("Returning the laptop after the project.")
+    widget(at.text_input, "Subject *").set_value("Returning the laptop")
+    widget(at.text_area, "Description *").set_value("Returning the laptop after the project.")
     widget(at.text_input, "Asset name *").set_value("Dell XPS")
     widget(at.text_input, "Serial number *").set_value("SN-1")
     widget(at.selectbox, "Location *").set_value("Warehouse")
@@ -142,8 +142,8 @@ def test_submit_asset_check_in_other_and_budget(users, clean_db) -> None:
     widget(at.selectbox, "Category").set_value("New Budget Proposal")
     at.run()
     widget(at.selectbox, "Sub-category").set_value("Training and Events")
-    widget(at.text_input, "Subject").set_value("Q2 training budget")
-    widget(at.text_area, "Description").set_value("Budget for the Q2 onboarding training.")
+    widget(at.text_input, "Subject *").set_value("Q2 training budget")
+    widget(at.text_area, "Description *").set_value("Budget for the Q2 onboarding training.")
     widget(at.date_input, "Performance period start *").set_value(dt.date(2026, 4, 1))
     widget(at.date_input, "Performance period end *").set_value(dt.date(2026, 3, 1))
     widget(at.text_input, "Approved by *").set_value("CFO")

@@ -138,7 +138,7 @@ def test_workspace_per_role(portal, portal_db, admin_account, new_page):
     # --- admin: Home's tiles, then the default view, then approve in two clicks ----------------
     admin = new_page(viewport={"width": WIDTH, "height": HEIGHT})
     sign_in(admin, portal, admin_account["email"], admin_account["password"])
-    goto(admin, portal, "home")
+    goto(admin, portal, "")
     assert tile_counts(admin) == core_tiles(portal_db, admin_id)
     screenshot(admin, "home-admin")
     key_locator(admin, "tile_needs-approval").get_by_role("link").first.click()
@@ -160,7 +160,7 @@ def test_workspace_per_role(portal, portal_db, admin_account, new_page):
     # --- coordinator: Home, then triage five tickets in the side panel at 1,440 px ------------
     coord = new_page(viewport={"width": WIDTH, "height": HEIGHT})
     sign_in(coord, portal, "casey.ws@e2e.example.com", PASSWORD)
-    goto(coord, portal, "home")
+    goto(coord, portal, "")
     assert tile_counts(coord) == core_tiles(portal_db, casey)
     screenshot(coord, "home-coordinator")
     goto(coord, portal, "queue")
@@ -192,7 +192,7 @@ def test_workspace_per_role(portal, portal_db, admin_account, new_page):
     # --- employee: Home's tiles, one click opens the list, one click opens the ticket ----------
     emp = new_page(viewport={"width": WIDTH, "height": HEIGHT})
     sign_in(emp, portal, "eve.ws@e2e.example.com", PASSWORD)
-    goto(emp, portal, "home")
+    goto(emp, portal, "")
     counts = tile_counts(emp)
     assert counts == core_tiles(portal_db, eve_id) and counts["Waiting for my reply"] == "1"
     screenshot(emp, "home-employee")
