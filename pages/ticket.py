@@ -263,15 +263,6 @@ if can.any:
         for target in can.requester_moves:
             label = workflow.REQUESTER_LABELS.get(target, target.value)
             move_button(bar, target, label + ("…" if target in ASKS_FIRST else ""))
-    still_allowed = {
-        "resolve": TicketStatus.RESOLVED in can.moves,
-        "withdraw": TicketStatus.WITHDRAWN in can.moves,
-        "reject": can.may_reject,
-    }
-    if still_allowed.get(st.session_state.get(DIALOG_KEY, "")):
-        DIALOGS[st.session_state[DIALOG_KEY]]()
-    else:
-        close_dialog()
         if staff_choices or can.may_set_priority:
             with st.form(f"ticket_assign_{ticket_id}_{ticket.version}", border=False):
                 row = st.columns([3, 2, 1], vertical_alignment="bottom")
@@ -303,6 +294,16 @@ if can.any:
                         st.info("Nothing to save: choose another assignee or priority first.")
                     else:
                         act("Saved.", apply_row, edit)
+
+    still_allowed = {
+        "resolve": TicketStatus.RESOLVED in can.moves,
+        "withdraw": TicketStatus.WITHDRAWN in can.moves,
+        "reject": can.may_reject,
+    }
+    if still_allowed.get(st.session_state.get(DIALOG_KEY, "")):
+        DIALOGS[st.session_state[DIALOG_KEY]]()
+    else:
+        close_dialog()
 
 # --- satisfaction rating (issue 7): the requester rates a Resolved/Closed ticket ------------
 if ticket.status in ratings.RATEABLE_STATUSES:

@@ -236,6 +236,9 @@ def test_detail_visibility_and_actions(users, clean_db) -> None:
     assert any("was changed by Ada" in e.value and "reload and try again" in e.value for e in at.error)
     at = click(at, "Start work")  # reloaded: now it goes through
     assert "Ticket in progress." in [m.value for m in at.success]
+    # assignee and priority in the action bar, offering the ticket's department's people only
+    opts = at.selectbox(key=f"assign_{mine}").options
+    assert opts[0] == "Unassigned" and sorted(o.split()[0] for o in opts[1:]) == ["Ada", "Cora"]
     # The toggle dance: a note typed as internal never becomes a public reply.
     at.button_group(key=f"compose_mode_{mine}").set_value("internal").run()
     at.text_area(key=f"note_{mine}").set_value("Salary band is 5 (internal)")

@@ -164,7 +164,7 @@ def test_workspace_per_role(portal, portal_db, admin_account, new_page):
     assert tile_counts(coord) == core_tiles(portal_db, casey)
     screenshot(coord, "home-coordinator")
     goto(coord, portal, "queue")
-    expect_text(coord, "Mine and unassigned in my department")
+    expect_text(coord, "Ticket queue")
     assert grid_fits(coord), "the grid scrolls horizontally at 1,440 px"
     rows = view_rows(portal_db, casey)
     for n, tid in enumerate(ids["triage"]):
@@ -198,7 +198,8 @@ def test_workspace_per_role(portal, portal_db, admin_account, new_page):
     screenshot(emp, "home-employee")
     key_locator(emp, "tile_waiting_for_requester").get_by_role("link").first.click()
     wait_idle(emp)
-    expect_text(emp, "Printer on floor 2")
+    expect_text(emp, "Select a ticket to open it.")
+    assert "show=waiting_for_requester" in emp.url
     screenshot(emp, "my-tickets-employee")
     grid = emp.locator("[data-testid='stMain'] [data-testid='stDataFrame']").first
     box = grid.bounding_box()
