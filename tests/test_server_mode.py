@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from smartsupport_core import attachments, file_store, migrate, tickets
@@ -130,3 +130,35 @@ def test_files_move_between_stores_and_back(session: Session, private_data_dir: 
 
 def _other(name: str) -> str:
     return next(n for n in core_settings.FILE_STORES if n != name)
+
+
+def test_backup_and_restore_with_the_filesystem_store(
+    session: Session, private_data_dir: Path, empty_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SMARTSUPPORT_FILE_STORE", "filesystem")
+        core_settings.configure(None)
+        requester = make_employee(session, department="Sales")
+        ticket = tickets.submit_ticket(session, requester, IT_DATA, [("screen.png", PNG)])
+        session.commit()
+    core_settings.configure(None)
+    (row,) = tickets.list_attachments(session, requester, ticket.id)
+    backup = tmp_path_factory.mktemp("backup") / "helpdesk.dump"
+    store_env = {"SMARTSUPPORT_FILE_STORE": "filesystem", "SMARTSUPPORT_DATA_DIR": str(private_data_dir)}
+    done = run_cli("backup", str(backup), env=store_env)
+    assert done.returncode == 0, done.stderr
+    assert backup.is_file() and Path(f"{backup}.files.tar").is_file()
+
+    elsewhere = tmp_path_factory.mktemp("restored-data")
+    target = {**store_env, "SMARTSUPPORT_DATABASE_URL": empty_database, "SMARTSUPPORT_DATA_DIR": str(elsewhere)}
+    done = run_cli("restore", str(backup), env=target)
+    assert done.returncode == 0, done.stderr
+    assert (elsewhere / file_store.attachment_path(row.file)).read_bytes() == PNG
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT file, file_size FROM core_ticketattachment")).all() == [(row.file, len(PNG))]
+    engine.dispose()
+    again = run_cli("restore", str(backup), env=target)
+    assert again.returncode == 2 and "not empty" in again.stderr
+    forced = run_cli("restore", "--force", str(backup), env=target)
+    assert forced.returncode == 0, forced.stderr
