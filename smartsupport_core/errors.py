@@ -20,7 +20,7 @@ class DomainError(Exception):
 
 
 #: The label a person sees for each field a service names (forms show these labels), so a
-#: message reads "Reason: a reason is required", not "reason: A reason is required". A field
+#: message reads "Reason: A reason is required", not "reason: A reason is required". A field
 #: not listed is shown as its words ("day_start" -> "Day start"); "filters.x" as x's label.
 FIELD_LABELS: dict[str, str] = {
     "assigned_to": "Assignee",
@@ -69,19 +69,6 @@ def field_label(field: str) -> str:
     return FIELD_LABELS.get(name) or name.replace("_", " ").strip().capitalize()
 
 
-def _after_label(message: str) -> str:
-    """A message as it reads after "Label: ": an ordinary first word loses its capital ("A
-    reason is required" -> "a reason is required"); a name or number keeps it ("Casey
-    Coordinator is ...", "Ticket TKT2026000001 is ...")."""
-    words = message.split(" ", 2)
-    first = words[0]
-    if not (first.isalpha() and first[:1].isupper() and (len(first) == 1 or first[1:].islower())):
-        return message
-    if len(words) > 1 and words[1][:1].isupper():
-        return message
-    return first[:1].lower() + message[1:]
-
-
 class ValidationError(DomainError):
     """Input breaks a rule; `errors` maps each field to its message (all of them at once)."""
 
@@ -95,10 +82,11 @@ class ValidationError(DomainError):
 
     def labelled(self) -> list[tuple[str | None, str]]:
         """(label a person sees or None for a form-wide message, message) per field."""
-        return [(None, m) if f == "__all__" else (field_label(f), _after_label(m)) for f, m in self.errors.items()]
+        return [(None, m) if f == "__all__" else (field_label(f), m) for f, m in self.errors.items()]
 
     def lines(self) -> list[str]:
-        """One line per field, as a person reads it: "Reason: a reason is required"."""
+        """One line per field, as a person reads it: "Reason: A reason is required". The message
+        stays as the core wrote it (the spec's validation messages are quoted verbatim)."""
         return [m if label is None else f"{label}: {m}" for label, m in self.labelled()]
 
 

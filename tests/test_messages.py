@@ -1,5 +1,6 @@
-"""Messages name fields by the label a person sees ("Reason: a reason is required"), not by
-the column ("reason: A reason is required"), wherever the core builds them."""
+"""Messages name fields by the label a person sees ("Reason: A reason is required"), not by
+the column ("reason: A reason is required"), wherever the core builds them; the message
+itself stays as the core wrote it (the spec's validation messages verbatim)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from smartsupport_core.vocab import Role
 from tests.factories import make_employee, make_ticket
 
 
-def test_labels_and_sentence_case() -> None:
+def test_labels_keep_the_message_as_written() -> None:
     exc = ValidationError(
         {
             "reason": "A reason is required to reject a ticket",
@@ -22,7 +23,7 @@ def test_labels_and_sentence_case() -> None:
         }
     )
     assert exc.lines() == [
-        "Reason: a reason is required to reject a ticket",
+        "Reason: A reason is required to reject a ticket",
         "Assignee: Casey Coordinator is a coordinator of Human Resources, not IT Department",
         "SLA: must be one of on_track, at_risk, breached",
         "Nothing was saved.",
@@ -36,4 +37,4 @@ def test_a_service_refusal_reads_as_words(session: Session) -> None:
     ticket = make_ticket(session, make_employee(session), status="New")
     with pytest.raises(ValidationError) as exc:
         tickets.reject_ticket(session, admin, ticket.id, "  ")
-    assert str(exc.value) == "Reason: a reason is required to reject a ticket"
+    assert str(exc.value) == "Reason: A reason is required to reject a ticket"

@@ -219,7 +219,7 @@ def test_admin_rejects_without_reason_sees_message(session: Session) -> None:
     at.run()
     at.switch_page("../pages/accounts_admin.py").run()
     at.button(key=f"reject_{pending.id}").click().run()
-    assert "Reason: a reason is required" in texts(at)  # the field by its label, in words
+    assert "Reason: A reason is required" in texts(at)  # the field by its label, in words
     assert fresh(session, pending).status == "Pending"
     at.text_input(key=f"reject_reason_{pending.id}").input("Not on the staff list")
     at.button(key=f"reject_{pending.id}").click().run()

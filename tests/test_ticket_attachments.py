@@ -64,7 +64,7 @@ def test_type_and_size_rules(store: StoredFiles) -> None:
     with pytest.raises(ValidationError, match="cannot exceed 10MB") as err:
         upload_check.check_upload("big.png", big)
     assert set(err.value.errors) == {"attachments"}
-    with pytest.raises(ValidationError, match="Attachments: at most 5"):
+    with pytest.raises(ValidationError, match="Attachments: At most 5"):
         upload_check.check_uploads([("a.png", PNG)] * 6)
 
 

@@ -15,6 +15,7 @@ import email
 import email.policy
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -188,8 +189,8 @@ def portal_env(
             "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         }
     )
-    if secret_key is not None:
-        env["SMARTSUPPORT_SECRET_KEY"] = secret_key
+    # with a database URL the portal refuses to start without a secret key (server mode)
+    env["SMARTSUPPORT_SECRET_KEY"] = secret_key if secret_key is not None else "e2e-" + secrets.token_urlsafe(32)
     if base_url is not None:
         env["SMARTSUPPORT_BASE_URL"] = base_url
     if smtp_port is not None:
