@@ -441,14 +441,15 @@ def export_rows(
 def rows_by_id(
     session: Session, actor: Employee, ticket_ids: list[int], *, now: dt.datetime | None = None
 ) -> dict[int, QueueRow]:
-    """The current queue rows of these tickets (visible ones only), to refresh rows in place
-    after a save without re-sorting the grid under the user's selection."""
+    """The current queue rows of these tickets (those in the actor's staff scope, as the queue
+    itself), to refresh rows in place after a save without re-sorting the grid under the
+    user's selection."""
     policy.require(actor, Action.USE_QUEUE)
     if not ticket_ids:
         return {}
     now = now or dt.datetime.now(dt.UTC)
     parts = _sla_parts(session, now)
-    conds = [policy.ticket_visibility(actor), Ticket.id.in_([int(i) for i in ticket_ids])]
+    conds = [policy.staff_scope(actor), Ticket.id.in_([int(i) for i in ticket_ids])]
     return {r.id: r for r in _rows(session, _rows_stmt(QueueFilters(), parts, conds), now)}
 
 

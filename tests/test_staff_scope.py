@@ -124,7 +124,10 @@ def _probe(action: str):
 
     def in_queue(s: Session, a: Employee, t: dict) -> None:
         rows = queue.query_queue(s, a, queue.QueueFilters()).rows
-        if t[S.OPEN].id not in [r.id for r in rows]:
+        refreshed = queue.rows_by_id(s, a, [t[S.OPEN].id])
+        in_grid, in_refresh = t[S.OPEN].id in [r.id for r in rows], t[S.OPEN].id in refreshed
+        assert in_grid == in_refresh, (in_grid, in_refresh)  # the grid's refresh reads the same scope
+        if not in_grid:
             raise PermissionDenied("not in the queue")
 
     def draft(s: Session, a: Employee, t: dict) -> None:
