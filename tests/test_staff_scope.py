@@ -246,30 +246,41 @@ def test_staff_scope_sql_matches_acts_as_staff(session: Session, world: dict) ->
         assert in_sql == {t.id for t in every if policy.acts_as_staff(actor, t)}, key
 
 
+def _page_keys(at) -> set[str]:
+    groups = (at.toggle, at.selectbox, at.text_area, at.button, at.button_group)
+    return {w.key for group in groups for w in group if w.key}
+
+
 def test_ticket_page_for_the_cross_department_requester_coordinator(session: Session, world: dict) -> None:
-    """AppTest: no internal-note toggle, status, assignment or priority widgets, no internal
-    notes; the requester's own Withdraw button and the reply box are there."""
+    """AppTest: no internal-note mode, staff status moves, assignment or priority widgets, no
+    internal notes; the requester's own Withdraw and the public reply box are there."""
     it_filer = world["people"]["it_filer"]
     ticket: Ticket = world[("it_filer", S.OPEN)]
     session.commit()
     at = open_page(it_filer, "ticket.py", id=str(ticket.id))
     shown = "\n".join(str(e.value) for e in (*at.text, *at.markdown, *at.caption))
     assert INTERNAL not in shown
-    assert "internal note" not in shown
-    keys = {w.key for group in (at.toggle, at.selectbox, at.text_area, at.button) for w in group}
-    assert f"internal_{ticket.id}" not in keys
-    assert f"status_to_{ticket.id}" not in keys
-    assert f"assign_{ticket.id}" not in keys
-    assert f"priority_{ticket.id}" not in keys
-    assert f"canned_pick_{ticket.id}" not in keys
-    assert f"suggest_{ticket.id}" not in keys
-    assert f"reply_{ticket.id}" in keys
-    assert "req_Withdrawn" in keys
+    assert "Internal note" not in shown
+    keys = _page_keys(at)
+    staff_widgets = {
+        f"compose_mode_{ticket.id}",  # public reply / internal note switch
+        f"send_internal_{ticket.id}",
+        "move_In Progress",
+        "move_On Hold",
+        "move_Resolved",
+        f"assign_{ticket.id}",
+        f"priority_{ticket.id}",
+        f"canned_pick_{ticket.id}",
+        f"suggest_{ticket.id}",
+    }
+    assert keys & staff_widgets == set()
+    assert {f"send_public_{ticket.id}", "move_Withdrawn"} <= keys
     # the Operations coordinator, on the same ticket, gets the staff widgets and the note
     ops = world["people"]["ops_coord"]
     at = open_page(ops, "ticket.py", id=str(ticket.id))
-    keys = {w.key for group in (at.toggle, at.selectbox, at.text_area, at.button) for w in group}
-    assert {f"internal_{ticket.id}", f"status_to_{ticket.id}", f"priority_{ticket.id}"} <= keys
+    keys = _page_keys(at)
+    assert {f"compose_mode_{ticket.id}", "move_In Progress", f"assign_{ticket.id}", f"priority_{ticket.id}"} <= keys
+    assert "move_Withdrawn" not in keys
     assert INTERNAL in "\n".join(str(e.value) for e in at.text)
 
 
