@@ -49,16 +49,23 @@ def _worker(url: str, mailbox_ids: list[int], target: int, go, results) -> None:
     with engine.connect():
         pass  # connect before the clock starts
     go.wait()
-    polls = 0
+    polls = processed = 0
+    busy = 0.0
     while True:
-        inbound.poll_all(engine)
+        t0 = time.perf_counter()
+        polled = inbound.poll_all(engine)
         polls += 1
+        processed += sum(r.processed for r in polled)
+        if any(r.processed for r in polled):
+            busy += time.perf_counter() - t0
+        if not any(r.processed for r in polled):
+            time.sleep(0.2)  # nothing new (or the other worker holds the mailbox): as the worker job, wait
         with Session(engine) as s:
             done = s.scalar(select(func.count()).select_from(InboundMessage)
                             .where(InboundMessage.mailbox_id.in_(mailbox_ids)))
         if done >= target:
             break
-    results.put((os.getpid(), polls, time.perf_counter()))
+    results.put((os.getpid(), polls, time.perf_counter(), processed, round(busy, 2)))
     engine.dispose()
 
 
@@ -120,7 +127,8 @@ def _round(url: str, engine, imap: Dovecot, admin, senders: list[str], workers: 
     outcomes = dict(rows)
     ok = created == n and outcomes == {"ticket created": n}
     return {"workers": workers, "messages": n, "seconds": round(seconds, 3), "per_second": round(n / seconds, 1),
-            "exactly_once": ok, "outcomes": outcomes}
+            "exactly_once": ok, "outcomes": outcomes,
+            "per_worker": sorted((f[3], f[4]) for f in finished)}  # (messages, seconds spent processing)
 
 
 def main() -> None:
@@ -147,7 +155,8 @@ def main() -> None:
                 rounds.append(r)
                 print(f"{workers} worker(s): {r['messages']:,} messages in {r['seconds']:.2f} s = "
                       f"{r['per_second']:,.1f} messages/s from fetch to committed ticket "
-                      f"(exactly once: {r['exactly_once']}; {r['outcomes']})")
+                      f"(exactly once: {r['exactly_once']}; {r['outcomes']}; per worker (messages, busy s): "
+                      f"{r['per_worker']})")
     finally:
         engine.dispose()
         core_db.drop_database(url)

@@ -239,6 +239,20 @@ def test_staff_reply_comments_as_staff_and_is_the_first_response(session, imap, 
     assert session.scalars(select(TicketComment.user_id)).one() == admin.id
 
 
+def test_a_coordinator_replying_on_their_own_request_elsewhere_is_its_requester_not_staff(
+    session, imap, admin, clean_db
+):
+    fin = make_employee(session, role=Role.COORDINATOR, department="Finance", email="fin@example.com")
+    session.commit()
+    box = new_mailbox(session, imap, admin)
+    ticket = _submitted(session, fin)  # category Others: the Operations department
+    imap.append(box.username, mail(fin.email, f"Re: [{ticket.ticket_number}]", "Any news on this one?"))
+    poll(clean_db, box)
+    session.expire_all()
+    assert session.scalars(select(TicketComment.user_id)).one() == fin.id
+    assert session.get(Ticket, ticket.id).first_response_at is None  # not a staff response
+
+
 def test_a_ticket_the_sender_cannot_see_is_refused_with_a_bounce(session, imap, admin, rita, clean_db):
     box = new_mailbox(session, imap, admin)
     ticket = _submitted(session, rita)
