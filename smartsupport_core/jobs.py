@@ -140,10 +140,11 @@ def describe(result: object) -> str:
 
 
 def run_job_if_due(engine: Engine, job: PeriodicJob, now: dt.datetime) -> JobResult:
-    """Run `job` when its interval has passed since its last run by any worker."""
-    if not job.exclusive:
-        return _run_shared(engine, job, now)
+    """Run `job` when its interval has passed since its last run by any worker (a job that is
+    not `exclusive` runs every time, in its own transaction)."""
     with Session(engine, expire_on_commit=False) as session:
+        if not job.exclusive:
+            return _run(session, job, now, None)
         session.execute(insert(JobRun).values(name=job.name, last_run_at=EPOCH).on_conflict_do_nothing())
         session.commit()
         mark = session.scalars(
@@ -155,37 +156,29 @@ def run_job_if_due(engine: Engine, job: PeriodicJob, now: dt.datetime) -> JobRes
         if mark.last_run_at + job.interval > now:
             session.rollback()
             return JobResult(job.name, "not due", f"last run {mark.last_run_at.isoformat()}")
-        try:
-            result = job.run(session, now)
+        return _run(session, job, now, mark)
+
+
+def _run(session: Session, job: PeriodicJob, now: dt.datetime, mark: JobRun | None) -> JobResult:
+    """Run the job in the session's transaction and commit it with its `core_jobrun` mark (the
+    row locked by the caller; None for a job that is not exclusive)."""
+    try:
+        result = job.run(session, now)
+        if mark is not None:
             mark.last_run_at = now
-            session.commit()
-        except JobUnavailable as exc:
-            session.rollback()
-            return JobResult(job.name, "unavailable", str(exc))
-        except Exception as exc:
-            session.rollback()
-            log.exception("periodic job %s failed", job.name)
+        session.commit()
+    except JobUnavailable as exc:
+        session.rollback()
+        return JobResult(job.name, "unavailable", str(exc))
+    except Exception as exc:
+        session.rollback()
+        log.exception("periodic job %s failed", job.name)
+        if mark is not None:
             # Do not retry a broken job on every poll: the next try is one interval later.
             session.execute(select(JobRun).where(JobRun.name == job.name).with_for_update())
             session.get(JobRun, job.name, populate_existing=True).last_run_at = now  # type: ignore[union-attr]
             session.commit()
-            return JobResult(job.name, "error", f"{type(exc).__name__}: {exc}")
-        return JobResult(job.name, "ran", describe(result))
-
-
-def _run_shared(engine: Engine, job: PeriodicJob, now: dt.datetime) -> JobResult:
-    """A non-exclusive job: run it now in its own transaction (it decides itself what is due)."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            result = job.run(session, now)
-            session.commit()
-        except JobUnavailable as exc:
-            session.rollback()
-            return JobResult(job.name, "unavailable", str(exc))
-        except Exception as exc:
-            session.rollback()
-            log.exception("periodic job %s failed", job.name)
-            return JobResult(job.name, "error", f"{type(exc).__name__}: {exc}")
+        return JobResult(job.name, "error", f"{type(exc).__name__}: {exc}")
     return JobResult(job.name, "ran", describe(result))
 
 

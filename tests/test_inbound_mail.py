@@ -35,7 +35,7 @@ from smartsupport_core.vocab import AccountStatus, InboundOutcome, Role, TicketS
 from tests.factories import make_employee
 from tests.imap_server import Dovecot
 from tests.smtp_sink import SmtpSink, make_worker, smtp_settings
-from tests.ticket_helpers import PNG
+from tests.ticket_helpers import PNG, Clock, clock_fixture  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("smtp_base_url")
 
@@ -227,6 +227,23 @@ def test_requester_reply_to_a_resolved_ticket_reopens_it(session, imap, admin, r
     assert ticket.status == TicketStatus.OPEN.value and ticket.reopen_count == 1
     assert log_rows(session, box)[0].outcome == O.REOPENED
     assert session.scalars(select(TicketComment.comment)).one() == "No, it flickers again."
+
+
+def test_a_reply_after_the_reopen_window_is_a_comment_and_the_ticket_stays_resolved(
+    session, imap, admin, rita, clean_db, clock
+):
+    box = new_mailbox(session, imap, admin)
+    ticket = _submitted(session, rita)
+    tickets.approve_ticket(session, admin, ticket.id)
+    tickets.change_status(session, admin, ticket.id, TicketStatus.RESOLVED.value)
+    session.commit()
+    clock.advance(days=8)
+    imap.append(box.username, mail(rita.email, f"Re: [{ticket.ticket_number}] Resolved", "Thanks, all good now."))
+    poll(clean_db, box)
+    session.expire_all()
+    assert session.get(Ticket, ticket.id).status == TicketStatus.RESOLVED.value
+    (row,) = log_rows(session, box)
+    assert row.outcome == O.COMMENT_ADDED and "reopen window has passed" in row.reason
 
 
 def test_staff_reply_comments_as_staff_and_is_the_first_response(session, imap, admin, rita, clean_db):
