@@ -6,10 +6,10 @@ against an in-memory dict of bcrypt hashes (`Hasher.check_pw`) loaded from YAML,
 its own attempt counter in `st.session_state`. Our source of truth is `core_employee`
 (scrypt and imported Django hashes, per-status messages, a lockout in the database that
 holds across replicas), which that widget cannot delegate to. So the form is ours
-(`login.authenticate`) and streamlit-authenticator provides the browser-cookie transport:
-its `CookieModel` (and the `extra_streamlit_components.CookieManager` inside it) writes and
-deletes the cookie, constructed with `SMARTSUPPORT_SECRET_KEY` - its default `some_key` is
-never in effect.
+(`login.authenticate`), and the cookie is set and cleared by the server
+(`portal/session_cookie.py`, mounted by `portal/server.py`): HttpOnly, SameSite=Lax, Secure
+under HTTPS, a browser-session cookie unless "keep me signed in" (until issue 13 it was
+written by streamlit-authenticator's JavaScript CookieManager and could not be HttpOnly).
 
 The cookie holds only `login.issue_token(...)`: a signature over user id, session version
 and expiry. It is never trusted by itself: `login.resolve_token` re-reads the account on
@@ -19,22 +19,19 @@ cookie dies at logout, password change, suspension and deactivation.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-from typing import Any
-
 import streamlit as st
+import streamlit.components.v1 as components
 
-from portal import state
+from portal import session_cookie, state
 from smartsupport_core import login
 from smartsupport_core.models import Employee
 from smartsupport_core.settings import get_settings
 
-COOKIE_NAME = "smartsupport_session"
+COOKIE_NAME = session_cookie.COOKIE_NAME
 FORBIDDEN_KEYS = frozenset({"some_key", ""})
 
 # session_state keys owned by this module
-_PENDING_COOKIE = "_auth_cookie_to_set"  # (token, expires ISO) while signed in through the form
+_PENDING_COOKIE = "_auth_cookie_to_set"  # (hand-off token, remember) until the browser is told
 _DELETE_COOKIE = "_auth_cookie_to_delete"
 _REMEMBER = "_auth_remember"  # the "keep me signed in" choice of this browser session
 _SIGNED_OUT = "_auth_signed_out"  # this browser session signed out: never restore from cookie
@@ -50,13 +47,6 @@ def secret_key() -> str:
     if key in FORBIDDEN_KEYS:
         raise RuntimeError("SMARTSUPPORT_SECRET_KEY must be set to a random value, not a default")
     return key
-
-
-def _cookie_model() -> Any:
-    """streamlit-authenticator's cookie model, signed with our key (one per script run)."""
-    from streamlit_authenticator.models import CookieModel
-
-    return CookieModel(cookie_name=COOKIE_NAME, cookie_key=secret_key(), cookie_expiry_days=login.REMEMBER_FOR.days)
 
 
 def read_cookie() -> str | None:
@@ -104,12 +94,11 @@ def _sso_identity() -> dict[str, str] | None:
 
 
 def complete_sign_in(employee: Employee, *, remember: bool) -> None:
-    """Mark this browser session as signed in and have the cookie written on the next run."""
+    """Mark this browser session as signed in and have the cookie set on the next run (a
+    one-minute hand-off the browser posts to the server's cookie route: session_cookie.py)."""
     state.sign_in(employee)
-    lifetime = login.REMEMBER_FOR if remember else login.SESSION_FOR
-    token = login.issue_token(employee, secret_key(), lifetime=lifetime)
-    expires = (dt.datetime.now() + lifetime).isoformat()
-    st.session_state[_PENDING_COOKIE] = (token, expires)
+    handoff = login.issue_token(employee, secret_key(), lifetime=session_cookie.HANDOFF_FOR)
+    st.session_state[_PENDING_COOKIE] = (handoff, remember)
     st.session_state[_REMEMBER] = remember
     st.session_state.pop(_DELETE_COOKIE, None)
     st.session_state.pop(_SIGNED_OUT, None)
@@ -152,26 +141,20 @@ def restore() -> None:
 
 
 def sync_cookie() -> None:
-    """Render the cookie writes this session still owes the browser (each run, harmless to repeat)."""
+    """Render the cookie call this session owes the browser. It stays on every run (the same
+    element, so the browser does not call again) until the next sign-in or sign-out: a rerun
+    straight after sign-in must not remove it before the browser made the call."""
     pending = st.session_state.get(_PENDING_COOKIE)
     deleting = st.session_state.get(_DELETE_COOKIE)
-    if not pending and not deleting:
+    if pending:
+        handoff, remember = pending
+        html = session_cookie.browser_call_html("POST", {"token": handoff, "remember": bool(remember)})
+    elif deleting:
+        html = session_cookie.browser_call_html("DELETE")
+    else:
         return
     try:
-        model = _cookie_model()
-        if pending:
-            token, expires = pending
-            model.cookie_manager.set(
-                COOKIE_NAME,
-                token,
-                key="ss_cookie_set",
-                expires_at=dt.datetime.fromisoformat(expires),
-                same_site="strict",
-            )
-        elif deleting:
-            # KeyError: the component had not reported the cookie yet; the deletion was still sent
-            with contextlib.suppress(KeyError):
-                model.cookie_manager.delete(COOKIE_NAME, key="ss_cookie_delete")
+        components.html(html, height=0)
     except Exception as exc:  # the browser cookie is a convenience; the DB check is the security
         st.session_state["_auth_cookie_error"] = repr(exc)
 

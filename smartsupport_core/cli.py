@@ -13,7 +13,7 @@ import click
 from . import migrate, settings
 from .db import get_engine
 from .errors import DomainError
-from .resources import portal_script
+from .resources import portal_server
 
 
 def fail(message: str) -> None:
@@ -133,7 +133,7 @@ def run(port: int, demo: bool, address: str, no_migrate: bool) -> None:
         "-m",
         "streamlit",
         "run",
-        str(portal_script()),
+        str(portal_server()),
         "--server.port",
         str(port),
         "--server.address",

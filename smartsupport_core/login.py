@@ -341,10 +341,17 @@ def issue_token(
     employee: Employee, secret: str, *, lifetime: dt.timedelta = SESSION_FOR, now: dt.datetime | None = None
 ) -> str:
     """A signed `ss1.<payload>.<signature>` token naming the account and its session version."""
+    return token_for(employee.id, employee.session_version, secret, lifetime=lifetime, now=now)
+
+
+def token_for(
+    uid: int, session_version: int, secret: str, *, lifetime: dt.timedelta = SESSION_FOR, now: dt.datetime | None = None
+) -> str:
+    """`issue_token` from the claims alone (the cookie route turns a hand-off into a session)."""
     if not secret:
         raise ValueError("a secret key is required to sign session tokens")
     now = now or utcnow()
-    body = {"uid": employee.id, "sv": employee.session_version, "exp": int((now + lifetime).timestamp())}
+    body = {"uid": uid, "sv": session_version, "exp": int((now + lifetime).timestamp())}
     payload = _b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
     return f"{TOKEN_PREFIX}.{payload}.{_sign(secret, payload)}"
 

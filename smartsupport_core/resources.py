@@ -20,9 +20,15 @@ def package_dir(package: str) -> Path:
 
 
 def portal_script() -> Path:
-    """`portal/app.py`, the script `streamlit run` starts (its `.streamlit/config.toml`
-    beside it is Streamlit's script-level configuration)."""
+    """`portal/app.py`, the portal's Streamlit script (its `.streamlit/config.toml` beside it
+    is Streamlit's script-level configuration)."""
     return package_dir("portal") / "app.py"
+
+
+def portal_server() -> Path:
+    """`portal/server.py`, what `smartsupport run` starts (`streamlit run`): the script
+    inside Streamlit's `st.App` with the session-cookie route and the security headers."""
+    return package_dir("portal") / "server.py"
 
 
 def pages_dir() -> Path:

@@ -4,6 +4,8 @@ queues (before, every link said http://localhost:8501 whatever the port)."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import create_engine, select
 
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.browser
 
 def test_run_without_base_url_links_to_its_own_port(db_url: str, tmp_path, new_page) -> None:
     url = create_throwaway_database(db_url)
-    env = portal_env(url, tmp_path)
+    env = portal_env(url, tmp_path, secret_key="e2e-base-url-" + uuid.uuid4().hex)
     assert "SMARTSUPPORT_BASE_URL" not in env
     portal = Portal(env=env, log_path=ARTIFACTS / "e2e" / "run-base-url.log")
     try:
