@@ -152,7 +152,7 @@ shown_status = status_label(ticket.status, for_requester=not staff)
 
 def name_of(employee_id: int | None) -> str:
     person = people.get(employee_id) if employee_id is not None else None
-    return person.full_name if person else ("the system" if employee_id is None else f"#{employee_id}")
+    return person.full_name if person else ("the system" if employee_id is None else "a former employee")
 
 
 #: The dialog asked for (resolve / reject / withdraw), until it is confirmed or dismissed; kept in
@@ -402,7 +402,8 @@ with tab_conv:
             if internal:
                 st.markdown(":orange-background[:material/lock: **Internal note** — staff only, never the requester]")
             else:
-                st.markdown(":blue-background[:material/public: **Public reply** — the requester reads this]")
+                reader = "the requester reads this" if can.as_staff else "the support team reads this"
+                st.markdown(f":blue-background[:material/public: **Public reply** — {reader}]")
             # Each box keeps its own draft while the other is shown (a hidden widget loses its
             # state), and a new box (key) after each post: a second click finds it empty.
             draft_key = f"draft_{mode}_{ticket_id}"

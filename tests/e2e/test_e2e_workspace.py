@@ -23,7 +23,6 @@ from tests.e2e.harness import (
     key_locator,
     sign_in,
     wait_idle,
-    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -79,9 +78,9 @@ def view_rows(portal_db, user_id: int, key: str | None = None) -> list[int]:
         return [r.id for r in queue.query_queue(s, user, view.filters, page_size=50).rows]
 
 
-def click_row(page, index: int) -> None:
+def click_row(page, index: int, grid=None) -> None:
     """Select a grid row by clicking its row marker (the left edge of the row)."""
-    grid = key_locator(page, "q_grid_box").locator("[data-testid='stDataFrame']").first
+    grid = grid or key_locator(page, "q_grid_box").locator("[data-testid='stDataFrame']").first
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     assert box is not None
@@ -201,11 +200,8 @@ def test_workspace_per_role(portal, portal_db, admin_account, new_page):
     expect_text(emp, "Select a ticket to open it.")
     assert "show=waiting_for_requester" in emp.url
     screenshot(emp, "my-tickets-employee")
-    grid = emp.locator("[data-testid='stMain'] [data-testid='stDataFrame']").first
-    box = grid.bounding_box()
-    emp.mouse.click(box["x"] + 14, box["y"] + ROW_HEIGHT * 1.5)
-    wait_until(lambda: re.search(rf"ticket\?id={ids['held']}\b", emp.url), 30, "the ticket page in the same tab")
-    wait_idle(emp)
-    assert len(emp.context.pages) == 1  # no new tab
+    click_row(emp, 0, key_locator(emp, "my_table"))
     expect_text(emp, "Printer on floor 2 prints blank pages")
+    assert "Public reply" in emp.locator("[data-testid='stMain']").inner_text()  # the ticket page's composer
+    assert len(emp.context.pages) == 1 and re.search(rf"id={ids['held']}\b", emp.url)  # same tab
     screenshot(emp, "ticket-employee")
