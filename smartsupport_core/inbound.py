@@ -526,6 +526,8 @@ def _poll_locked(engine: Engine, mailbox_id: int, now: dt.datetime, hooks: Hooks
     try:
         client = connect(mailbox, secret_box.decrypt(mailbox.password_encrypted))
         uidvalidity = _uidvalidity(client)
+        if mailbox.move_to and not client.folder.exists(mailbox.move_to):
+            client.folder.create(mailbox.move_to)  # where processed mail goes; made once
         pending = _pending_uids(client, mailbox, uidvalidity)
         for start in range(0, len(pending), FETCH_CHUNK):
             done: list[int] = []

@@ -150,6 +150,15 @@ def test_a_message_becomes_a_ticket_once_with_history_and_signature_trimmed(sess
     assert again.processed == 0 and session.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
+def test_processed_mail_can_be_moved_to_a_folder(session, imap, admin, rita, clean_db):
+    box = new_mailbox(session, imap, admin, move_to="SmartSupport")
+    imap.append(box.username, mail(rita.email, "Moved after processing", "The fridge on floor 5 is warm."))
+    assert poll(clean_db, box).processed == 1
+    assert imap.flags(box.username) == {}
+    assert len(imap.flags(box.username, "SmartSupport")) == 1
+    assert poll(clean_db, box).processed == 0 and session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
 def test_html_only_mail_becomes_text_without_script_style_or_quote(session, imap, admin, rita, clean_db):
     box = new_mailbox(session, imap, admin)
     html = ("<html><head><style>p{color:red}</style><title>t</title></head><body>"
