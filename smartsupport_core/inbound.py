@@ -406,14 +406,21 @@ def _set_status(engine: Engine, mailbox_id: int, now: dt.datetime, error: str | 
         conn.execute(update(InboundMailbox).where(InboundMailbox.id == mailbox_id).values(**values))
 
 
-def _uidvalidity(client) -> int:
-    status = client.folder.status(client.folder.get(), ["UIDVALIDITY"])
-    return int(status["UIDVALIDITY"])
+def _folder_status(client) -> tuple[int, int]:
+    """(UIDVALIDITY, UIDNEXT) of the selected folder."""
+    status = client.folder.status(client.folder.get(), ["UIDVALIDITY", "UIDNEXT"])
+    return int(status["UIDVALIDITY"]), int(status["UIDNEXT"])
+
+
+def fresh_start(mailbox: InboundMailbox, uidvalidity: int) -> bool:
+    """No UID remembered for this UIDVALIDITY (the first poll, or the folder was rebuilt)."""
+    return mailbox.uidvalidity != uidvalidity or mailbox.last_uid is None
 
 
 def _pending_uids(client, mailbox: InboundMailbox, uidvalidity: int) -> list[int]:
     """UIDs to process: above `last_uid` while UIDVALIDITY holds; UNSEEN ones on a fresh start."""
-    if mailbox.uidvalidity == uidvalidity and mailbox.last_uid is not None:
+    if not fresh_start(mailbox, uidvalidity):
+        assert mailbox.last_uid is not None
         found = client.uids(f"UID {mailbox.last_uid + 1}:*")
         uids = [int(u) for u in found if int(u) > mailbox.last_uid]  # "n:*" always matches the last one
     else:
@@ -525,7 +532,8 @@ def _poll_locked(engine: Engine, mailbox_id: int, now: dt.datetime, hooks: Hooks
     client = None
     try:
         client = connect(mailbox, secret_box.decrypt(mailbox.password_encrypted))
-        uidvalidity = _uidvalidity(client)
+        uidvalidity, uidnext = _folder_status(client)
+        fresh = fresh_start(mailbox, uidvalidity)
         if mailbox.move_to and not client.folder.exists(mailbox.move_to):
             client.folder.create(mailbox.move_to)  # where processed mail goes; made once
         pending = _pending_uids(client, mailbox, uidvalidity)
@@ -541,6 +549,12 @@ def _poll_locked(engine: Engine, mailbox_id: int, now: dt.datetime, hooks: Hooks
             finally:
                 if done:  # committed: now mark them read (or move them), one IMAP command per chunk
                     _mark_done(client, mailbox, done)
+        if fresh and len(pending) < MAX_PER_POLL:
+            # Every unread message there was at the start is processed, the read ones are left
+            # alone: from now on, everything above the UIDNEXT seen at the start is new.
+            with Session(engine) as s:
+                _advance(s, mailbox.id, uidvalidity, uidnext - 1)
+                s.commit()
     except Exception as exc:
         result.status, result.error = "error", _describe_error(exc)
         log.warning("inbound mailbox %s: %s", mailbox.name, result.error)

@@ -159,6 +159,19 @@ def test_processed_mail_can_be_moved_to_a_folder(session, imap, admin, rita, cle
     assert poll(clean_db, box).processed == 0 and session.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
+def test_first_poll_takes_the_unread_mail_then_every_new_message_read_or_not(session, imap, admin, rita, clean_db):
+    box = new_mailbox(session, imap, admin)
+    imap.append(box.username, mail(rita.email, "Old mail already read", "Somebody read this one already."))
+    with imap.client(box.username) as client:
+        client.flag(client.uids("ALL"), "\\Seen", True)
+    assert poll(clean_db, box).processed == 0  # the history of a mailbox is not turned into tickets
+    imap.append(box.username, mail(rita.email, "New mail read by a person", "Arrived after the first poll."))
+    with imap.client(box.username) as client:
+        client.flag(client.uids("ALL"), "\\Seen", True)  # a colleague opened it before the poll
+    assert poll(clean_db, box).processed == 1
+    assert session.scalars(select(Ticket.subject)).one() == "New mail read by a person"
+
+
 def test_html_only_mail_becomes_text_without_script_style_or_quote(session, imap, admin, rita, clean_db):
     box = new_mailbox(session, imap, admin)
     html = ("<html><head><style>p{color:red}</style><title>t</title></head><body>"
