@@ -188,3 +188,52 @@ def test_create_a_ticket_takes_the_current_request_only(session: Session, world:
     assert "The VPN does not connect from home" in sent
     assert "OLDQUESTION" not in sent and "EARLIERTODAY" not in sent
     assert s["description"].startswith("The VPN fails.\n\nThe assistant found")
+
+
+@pytest.fixture
+def model_at(monkeypatch: pytest.MonkeyPatch):
+    """Configure the portal's provider to a `ChatServer` (time-out in seconds) for one test."""
+    from smartsupport_core import settings as core_settings
+
+    def configure(server: ChatServer, timeout: float) -> None:
+        monkeypatch.setenv("SMARTSUPPORT_AI_BASE_URL", server.base_url)
+        monkeypatch.setenv("SMARTSUPPORT_AI_MODEL", "stub")
+        monkeypatch.setenv("SMARTSUPPORT_AI_TIMEOUT_SECONDS", str(timeout))
+        core_settings.configure(None)
+
+    yield configure
+    monkeypatch.delenv("SMARTSUPPORT_AI_BASE_URL", raising=False)
+    monkeypatch.delenv("SMARTSUPPORT_AI_TIMEOUT_SECONDS", raising=False)
+    core_settings.configure(None)
+
+
+@pytest.mark.parametrize("case", ["trickle", "huge"])
+def test_the_assistant_page_shows_and_stores_the_bounded_answer(session: Session, world: dict, model_at, case) -> None:
+    """AppTest: the page's streamed turn ends at the time-out (SMARTSUPPORT_AI_TIMEOUT_SECONDS)
+    with the notice, or is cut at 8,000 characters; what it shows is what is stored."""
+    from tests.portal_helpers import open_page
+
+    load_articles(session)
+    session.commit()
+    asker = world["asker"]
+    if case == "trickle":
+        server = ChatServer("trickle", "First second third fourth fifth sixth seventh eighth ninth tenth", delay=1.0)
+    else:
+        server = ChatServer("stream", "Lorem ipsum dolor sit amet. " * 200_000, chunk_chars=65_536)
+    with server:
+        model_at(server, 3)
+        at = open_page(asker, "assistant.py")
+        at.chat_input[0].set_value("How do I connect to the VPN?").run()
+        assert not at.exception
+    shown = " ".join(m.value for m in at.chat_message[1].markdown)
+    stored = session.scalars(
+        select(ChatMessage).where(ChatMessage.employee_id == asker.id, ChatMessage.role == "assistant")
+    ).one()
+    assert stored.content.startswith("First" if case == "trickle" else "Lorem ipsum")
+    assert stored.content.strip() in shown  # shown = stored
+    if case == "trickle":
+        assert "tenth" not in stored.content
+        assert "did not answer in time" in stored.content and "Connect to the company VPN" in stored.content
+    else:
+        assert len(stored.content) == assistant.ANSWER_MAX_CHARS
+        assert stored.content.endswith(assistant.CUT_NOTICE)
