@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from smartsupport_core import accounts, admin_config, canned, login, queue, saved_views, tickets
@@ -24,6 +24,7 @@ from smartsupport_core.ticket_forms import clean_cost_items
 from smartsupport_core.vocab import Role, TicketStatus
 from tests.factories import make_employee, row_counts
 from tests.portal_helpers import signed_in
+from tests.test_ticket_pages import count, widget
 from tests.ticket_helpers import IT_DATA, ticket_in
 
 NUL = "a\x00b"
@@ -220,41 +221,30 @@ def requester(clean_db: Engine) -> Employee:
     return emp
 
 
-def _widget(elements, label: str):
-    found = [w for w in elements if w.label == label]
-    assert found, f"no widget {label!r}: {[w.label for w in elements]}"
-    return found[0]
-
-
-def _tickets(engine: Engine) -> int:
-    with Session(engine) as s:
-        return s.scalar(select(func.count()).select_from(Ticket))
-
-
 def test_submit_page_shows_messages_not_exceptions(requester, clean_db) -> None:
     at = signed_in(requester)
     at.session_state["submit_cost_items"] = pd.DataFrame(
         [{"description": "Chairs", "quantity": 1e15, "unit_cost": 1e15}]
     )
     at.switch_page("../pages/submit_ticket.py").run()
-    _widget(at.selectbox, "Category").set_value("New Budget Proposal")
+    widget(at.selectbox, "Category").set_value("New Budget Proposal")
     at.run()  # the cost-items table is read while typing: 1e15 x 1e15 crashed here
     assert not at.exception, at.exception
     assert any("row 1, Quantity must be between 0 and 1,000,000" in c.value for c in at.caption)
-    _widget(at.text_input, "Subject").set_value("Budget with a \x00 inside")
-    _widget(at.text_area, "Description").set_value("A description that is long enough.")
-    _widget(at.button, "Submit ticket").click().run()
+    widget(at.text_input, "Subject *").set_value("Budget with a \x00 inside")
+    widget(at.text_area, "Description *").set_value("A description that is long enough.")
+    widget(at.button, "Submit ticket").click().run()
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
     assert MSG_CONTROL in errors and any("row 1, Quantity" in e for e in errors), errors
-    assert _tickets(clean_db) == 0
-    assert _widget(at.text_area, "Description").max_chars == DESCRIPTION_MAX
+    assert count(clean_db, Ticket) == 0
+    assert widget(at.text_area, "Description *").max_chars == DESCRIPTION_MAX
 
 
 def test_my_tickets_search_with_nul_shows_a_message(requester) -> None:
     at = signed_in(requester)
     at.switch_page("../pages/my_tickets.py").run()
-    _widget(at.text_input, "Search my tickets").set_value("printer\x00").run()
+    widget(at.text_input, "Search my tickets").set_value("printer\x00").run()
     assert not at.exception, at.exception
     assert any("Search" in e.value and MSG_CONTROL in e.value for e in at.error), [e.value for e in at.error]
 
@@ -262,9 +252,9 @@ def test_my_tickets_search_with_nul_shows_a_message(requester) -> None:
 def test_sign_in_with_nul_shows_a_message(clean_db) -> None:
     at = signed_in(None)
     at.switch_page("../pages/sign_in.py").run()
-    _widget(at.text_input, "E-mail address").set_value("someone\x00@example.com")
-    _widget(at.text_input, "Password").set_value("Secret#2026")
-    _widget(at.button, "Sign in").click().run()
+    widget(at.text_input, "E-mail address").set_value("someone\x00@example.com")
+    widget(at.text_input, "Password").set_value("Secret#2026")
+    widget(at.button, "Sign in").click().run()
     assert not at.exception, at.exception
     shown = [e.value.replace("\\", "") for e in at.error]  # the page escapes Markdown
     assert any("E-mail address" in e and MSG_CONTROL in e for e in shown), shown
