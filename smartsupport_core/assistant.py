@@ -315,10 +315,14 @@ def _asker_names(actor: Employee) -> list[str | None]:
     return [actor.first_name, actor.middle_name, actor.last_name, actor.suffix]
 
 
+def _names(session: Session, actor: Employee) -> tuple[name_scrub.NameIndex, frozenset[str]]:
+    """The employees' name index and the asker's own name words (which are not scrubbed)."""
+    return name_scrub.current(session), frozenset(name_scrub.name_words(_asker_names(actor)))
+
+
 def _without_names(session: Session, actor: Employee, sources: list[Source]) -> list[Source]:
     """The sources with every employee's name but the asker's replaced (titles and text)."""
-    index = name_scrub.current(session)
-    keep = frozenset(name_scrub.name_words(_asker_names(actor)))
+    index, keep = _names(session, actor)
     return [
         dataclasses.replace(src, title=index.scrub(src.title, keep), text=index.scrub(src.text, keep))
         for src in sources
@@ -419,9 +423,10 @@ def start_turn(session: Session, actor: Employee, text: str | None) -> Turn:
     sources = retrieve(session, actor, question)
     if not get_provider().generative:  # an answer without a model names its few best sources only
         sources = shortlist(sources, RetrievalOnlyProvider.MAX_SOURCES)
+    index, keep = _names(session, actor)  # stored messages leave the database too: no names
     return Turn(
         question=question,
-        history=[{"role": m.role, "content": m.content[:MAX_MESSAGE_CHARS]} for m in earlier],
+        history=[{"role": m.role, "content": index.scrub(m.content[:MAX_MESSAGE_CHARS], keep)} for m in earlier],
         sources=sources,
     )
 
@@ -686,6 +691,7 @@ def suggest_ticket_detailed(
         transcript = f"user: {request.question}"
         if request.answer:
             transcript += f"\nassistant: {request.answer[:MAX_MESSAGE_CHARS]}"
+        transcript = name_scrub.scrub_names(session, transcript, keep=_asker_names(actor))
         try:
             proposed = parse_json_object(provider.complete(system, transcript, json_object=True))
             basis = "language model"

@@ -85,6 +85,23 @@ def test_no_other_persons_name_reaches_the_model(session: Session, world: dict) 
     assert "Alice here" in sent  # the asker's own name is theirs to send
 
 
+def test_stored_chat_sent_as_history_names_nobody_else(session: Session, world: dict) -> None:
+    """The earlier messages sent with a question come from the database too."""
+    asker = world["asker"]
+    session.add_all(
+        [
+            ChatMessage(employee_id=asker.id, role="user", content="Is Thaddeus Quill in today? Alice asking."),
+            ChatMessage(employee_id=asker.id, role="assistant", content="Ask OSSIAN DRUMMERK at the desk."),
+        ]
+    )
+    session.flush()
+    with ChatServer("stream", "Noted.") as server:
+        provider = OpenAICompatibleProvider(model="stub", base_url=server.base_url, timeout=10)
+        assistant.ask(session, asker, "And who fixes docking stations?", provider)
+        history = server.requests[0]["messages"][1:-1]
+    assert [m["content"] for m in history] == ["Is [name] in today? Alice asking.", "Ask [name] at the desk."]
+
+
 def test_a_new_employee_is_scrubbed_from_the_next_question_on(session: Session, world: dict) -> None:
     """The name set is cached, but a change to `core_employee` is seen at once."""
     before = name_scrub.current(session)
