@@ -168,7 +168,9 @@ with edit_tab:
         form = mailbox_form(f"inbound_edit_{current.id}", current)
         if form is not None:
             apply(lambda s: ia.update_mailbox(s, user, current.id, form), f"Mailbox {form.name.strip()} saved.")
-        if st.button("Delete this mailbox and its log", key=f"inbound_delete_{current.id}"):
+        sure = st.checkbox(f"Delete {current.name} and its log of processed messages (deactivating keeps the log)",
+                           key=f"inbound_delete_sure_{current.id}")
+        if st.button("Delete mailbox", disabled=not sure, key=f"inbound_delete_{current.id}"):
             apply(lambda s: ia.delete_mailbox(s, user, current.id), f"Mailbox {current.name} deleted.")
 
 with log_tab:

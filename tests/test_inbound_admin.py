@@ -148,3 +148,18 @@ def test_adding_a_mailbox_on_the_page_with_a_bad_port_names_the_field(session: S
     stored = session.scalars(select(InboundMailbox)).one()
     assert (stored.name, stored.port, stored.category) == ("Support", 993, "Others")
     assert any("Mailbox Support added" in s.value for s in at.success)
+
+
+def test_deleting_a_mailbox_on_the_page_needs_a_confirmation(session: Session, admin):
+    box = ia.create_mailbox(session, admin, form())
+    session.commit()
+    at = open_page(admin, "inbound_mail.py")
+    delete = at.button(key=f"inbound_delete_{box.id}")
+    assert delete.disabled
+    at.checkbox(key=f"inbound_delete_sure_{box.id}").check().run()
+    at.button(key=f"inbound_delete_{box.id}").click().run()
+    assert not at.exception
+    session.expire_all()
+    assert session.scalar(select(InboundMailbox.id)) is None
+    assert session.scalars(select(AuditLog.action_type).where(AuditLog.table_name == "core_inboundmailbox")
+                           .order_by(AuditLog.id)).all() == ["CREATE", "DELETE"]
