@@ -71,7 +71,8 @@ def builtin_views(actor: Employee) -> list[View]:
             View(None, "Breached or due within 4 business hours",
                  QueueFilters(states=(TicketState.URGENT,), **_BY_SLA), "urgent"),
             View(None, "Updated by the requester since I last looked",
-                 QueueFilters(states=(TicketState.UPDATED_BY_REQUESTER,), **_BY_SLA), "updated-by-requester"),
+                 QueueFilters(states=(TicketState.UPDATED_BY_REQUESTER,), assignee="me", **_BY_SLA),
+                 "updated-by-requester"),
         ]
     return [*views, DEFAULT_VIEW]
 

@@ -72,6 +72,7 @@ def world(session: Session) -> dict:
         "replied_after_seen": answered("replied_after_seen"),
         "internal_only": answered("internal_only"),
         "closed_replied": answered("closed_replied", status="Closed"),
+        "resolved_replied": answered("resolved_replied", status="Resolved"),
     }
     reply(w["held_replied"], alice, NOW - 2 * H)
     reply(w["held_in_time"], alice, NOW - 6 * H)  # before the hold: still waiting
@@ -81,6 +82,7 @@ def world(session: Session) -> dict:
     reply(w["internal_only"], coord, NOW - H, internal=True)
     reply(w["internal_only"], coord, NOW - 2 * H)  # staff replies are not requester updates
     reply(w["closed_replied"], alice, NOW - H)
+    reply(w["resolved_replied"], alice, NOW - H)  # no work left: not an "update" to act on
     session.flush()
     ts.mark_seen(session, viewer.id, w["replied_seen"].id, NOW - 2 * H)
     ts.mark_seen(session, viewer.id, w["replied_after_seen"].id, NOW - 2 * H)
@@ -103,7 +105,7 @@ def test_due_soon_counts_business_hours(session: Session) -> None:
 def test_each_state_selects_exactly_its_tickets(session: Session, world: dict) -> None:
     all_open = {
         k for k in world if not k.startswith("_")
-        and k not in {"resolved", "closed_late", "withdrawn", "rejected", "closed_replied"}
+        and k not in {"resolved", "closed_late", "withdrawn", "rejected", "closed_replied", "resolved_replied"}
     }
     assert selected(session, world, "open") == all_open
     # A late first response that was given is history, not "breached now"; On Hold stops
@@ -118,7 +120,7 @@ def test_each_state_selects_exactly_its_tickets(session: Session, world: dict) -
     assert selected(session, world, "awaiting_approval") == {"new", "new_late"}
     assert selected(session, world, "unassigned") == {"unassigned"}
     assert selected(session, world, "waiting_for_requester") == {"held_in_time", "held_late", "held_due_soon"}
-    assert selected(session, world, "awaiting_confirmation") == {"resolved"}
+    assert selected(session, world, "awaiting_confirmation") == {"resolved", "resolved_replied"}
     assert selected(session, world, "updated_by_requester") == {
         "held_replied", "held_in_time", "replied_unseen", "replied_after_seen",
     }
