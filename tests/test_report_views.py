@@ -77,14 +77,18 @@ def test_workload_counts_the_shared_states(session: Session, data: reporting.Das
     open_by = dict(
         session.execute(
             select(Ticket.assigned_to_id, func.count()).where(ticket_states.is_open()).group_by(Ticket.assigned_to_id)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     breached_by = dict(
         session.execute(
             select(Ticket.assigned_to_id, func.count())
             .where(ticket_states.breached(NOW))
             .group_by(Ticket.assigned_to_id)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     key = {None: reporting.UNASSIGNED}
     assert {key.get(k, str(k)): n for k, n in open_by.items()} == wl["open"].to_dict()

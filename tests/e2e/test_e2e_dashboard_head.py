@@ -46,7 +46,11 @@ def _arrange(portal_db) -> dict[str, str]:
         requester = make_employee(s, department="Legal")
         for i in range(3):
             t = make_ticket(
-                s, requester, department="Legal", category="Others", subject=f"Contract {i}",
+                s,
+                requester,
+                department="Legal",
+                category="Others",
+                subject=f"Contract {i}",
                 description=SECRET_DESCRIPTION,
             )
             s.add(TicketComment(ticket_id=t.id, user_id=requester.id, comment=SECRET_NOTE, is_internal=True))
@@ -104,8 +108,20 @@ def test_department_head_journey(portal, portal_db, new_page, shots) -> None:
         key_locator(page, "csv_drilldown").get_by_role("button").click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert len(rows) == expected.total
-    assert list(rows[0]) == ["Ticket", "Subject", "Status", "Priority", "Department", "Category", "Assignee",
-                             "Submitted", "First response", "Resolved", "Response SLA", "Resolution SLA"]
+    assert list(rows[0]) == [
+        "Ticket",
+        "Subject",
+        "Status",
+        "Priority",
+        "Department",
+        "Category",
+        "Assignee",
+        "Submitted",
+        "First response",
+        "Resolved",
+        "Response SLA",
+        "Resolution SLA",
+    ]
     assert {r["Department"] for r in rows} == {"Legal"}
     assert set(rows[0].values()).isdisjoint({str(i) for i in expected.tickets["id"]})
 
