@@ -289,6 +289,12 @@ def drill_section(view: str) -> None:
         export_buttons(frame, "drilldown")
 
 
+TREND_CHARTS = {
+    "chart_trend": "Created vs resolved",
+    "chart_times": "Response and resolution time",
+    "chart_compliance": "SLA compliance %",
+}
+
 # --- The selected view only (lazy tabs: hidden tabs run nothing) ------------------------------
 tabs = dict(zip(report_views.VIEWS, st.tabs(report_views.VIEWS, key="dash_view", on_change="rerun"), strict=True))
 open_view = next((name for name, tab in tabs.items() if tab.open), report_views.VIEWS[0])
@@ -297,12 +303,17 @@ if st.session_state.get("dash_drill", (open_view,))[0] != open_view:  # a drill-
 with tabs["Trends"] as tab:
     if tab.open:
         content = reports.view_for(user, grants, filters, "Trends")
-        chart(content.figures["chart_trend"], "chart_trend", "Trends")
-        left, right = st.columns(2)
-        with left:
-            chart(content.figures["chart_times"], "chart_times", "Trends", resolve=None)
-        with right:
-            chart(content.figures["chart_compliance"], "chart_compliance", "Trends", resolve=None)
+        shown = (
+            st.segmented_control(
+                "Chart",
+                list(TREND_CHARTS),
+                format_func=TREND_CHARTS.get,
+                default="chart_trend",
+                key="dash_trend_chart",
+            )
+            or "chart_trend"
+        )  # one chart at a time: each Plotly chart costs the browser more than the data
+        chart(content.figures[shown], shown, "Trends", resolve=by_customdata if shown == "chart_trend" else None)
         table(content, "weekly_trends")
         drill_section("Trends")
 

@@ -56,8 +56,10 @@ def test_admin_sees_the_worked_out_kpis(session: Session, world: World) -> None:
     assert m["Satisfaction (1-5)"] == "3.50" and m["Reopen rate"] == "25.0 %"
     deltas = {x.label: x.delta for x in at.metric}
     assert deltas["Created"] == "+5" and deltas["Satisfaction (1-5)"] == "-0.50"
-    # only the selected view is built and sent (issue 15): the three Trends charts, no other
-    assert [c.key for c in at.get("plotly_chart")] == ["chart_trend", "chart_times", "chart_compliance"]
+    # only the selected view is built and sent (issue 15): one Trends chart at a time, no other
+    assert [c.key for c in at.get("plotly_chart")] == ["chart_trend"]
+    at.segmented_control(key="dash_trend_chart").set_value("chart_times").run()
+    assert [c.key for c in at.get("plotly_chart")] == ["chart_times"]
     _show(at, "Arrivals")
     assert [c.key for c in at.get("plotly_chart")] == ["chart_heat"]
 
