@@ -29,12 +29,14 @@ average (1 min) is sampled around every figure. Prints a table, then one JSON li
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
 import statistics
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,6 +347,30 @@ def print_table(rows: list[dict]) -> None:
         )
 
 
+@contextlib.contextmanager
+def timed_portal(url: str, secret: str) -> Iterator[tuple[Portal, TimingLog, object]]:
+    """A portal on `url` with the per-run timing hook on, its timing log and a Chromium; on an
+    error the portal's log tail is printed (bench/dashboard_browser.py uses it too)."""
+    with tempfile.TemporaryDirectory(prefix="ss-bench-browser-") as tmp:
+        timing_path = Path(tmp) / "timing.jsonl"
+        env = portal_env(url, Path(tmp) / "data", secret_key=secret, extra={"SMARTSUPPORT_TIMING": str(timing_path)})
+        portal = Portal(env, Path(tmp) / "portal.log").start()
+        try:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                try:
+                    yield portal, TimingLog(timing_path), browser
+                finally:
+                    browser.close()
+        except Exception:
+            print(portal.log()[-3000:], file=sys.stderr)
+            raise
+        finally:
+            portal.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url", help="database with demo data, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/ss_bench_1m")
@@ -363,27 +389,10 @@ def main() -> None:
     found = accounts(url, [r.strip() for r in args.roles.split(",") if r.strip()])
     secret = "bench-" + secrets.token_hex(16)
     started_load = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="ss-bench-browser-") as tmp:
-        timing_path = Path(tmp) / "timing.jsonl"
-        env = portal_env(url, Path(tmp) / "data", secret_key=secret, extra={"SMARTSUPPORT_TIMING": str(timing_path)})
-        portal = Portal(env, Path(tmp) / "portal.log").start()
-        log = TimingLog(timing_path)
-        rows: list[dict] = []
-        try:
-            from playwright.sync_api import sync_playwright
-
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                try:
-                    for account in found:
-                        rows += measure_account(browser, portal, log, account, secret, args)
-                finally:
-                    browser.close()
-        except Exception:
-            print(portal.log()[-3000:], file=sys.stderr)
-            raise
-        finally:
-            portal.stop()
+    rows: list[dict] = []
+    with timed_portal(url, secret) as (portal, log, browser):
+        for account in found:
+            rows += measure_account(browser, portal, log, account, secret, args)
     print()
     print(
         f"database {make_url(url).database}: {tickets:,} tickets; median of {args.runs} after {args.warmup} warm-up; "

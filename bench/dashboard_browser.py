@@ -26,24 +26,20 @@ import json
 import os
 import secrets
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from browser import (  # bench/browser.py, beside this file
-    CHROMIUM,
-    CHROMIUM_ARGS,
     COOKIE,
     OBSERVER_JS,
-    Portal,
     Sample,
     TimingLog,
     accounts,
     check_database,
     fresh,
-    portal_env,
     summarise,
+    timed_portal,
     wait_settled,
 )
 from sqlalchemy.engine import make_url
@@ -64,17 +60,20 @@ CLICK_TEXT_JS = """
 """
 
 
-def click(page, log: TimingLog, selector: str, text: str = "") -> Sample:
+def click(page, log: TimingLog, selector: str, text: str = "") -> Sample | None:
+    """Click to idle; None (and a note) when it did not settle in time (`browser.wait_settled`)."""
     log.new_runs()
     load = os.getloadavg()[0]
     t0 = page.evaluate(CLICK_TEXT_JS, [selector, text])
     if t0 is None:
         raise RuntimeError(f"nothing to click: {selector} {text!r}")
-    done = wait_settled(page)
+    done = wait_settled(page, f"click on {text or selector}")
+    if done is None:
+        return None
     return Sample(done["idle"] - t0, done["running"] - t0, (load + os.getloadavg()[0]) / 2, log.new_runs())
 
 
-def choose_department(page, log: TimingLog, name: str) -> Sample:
+def choose_department(page, log: TimingLog, name: str) -> Sample | None:
     page.locator(".st-key-dash_department [role='combobox']").first.click()
     page.locator("[role='option']").first.wait_for()
     return click(page, log, "[role='option']", name)
@@ -95,48 +94,29 @@ def main() -> None:
     started_load = os.getloadavg()
     today = dt.date.today()
     samples: dict[str, list[Sample]] = {"first open": [], "filter change": [], "view change": []}
-    with tempfile.TemporaryDirectory(prefix="ss-bench-dash-") as tmp:
-        timing_path = Path(tmp) / "timing.jsonl"
-        env = portal_env(url, Path(tmp) / "data", secret_key=secret, extra={"SMARTSUPPORT_TIMING": str(timing_path)})
-        portal = Portal(env, Path(tmp) / "portal.log").start()
-        log = TimingLog(timing_path)
-        try:
-            from playwright.sync_api import sync_playwright
-
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                context = browser.new_context(viewport={"width": 1440, "height": 900})
-                context.add_cookies(
-                    [{"name": COOKIE, "value": login.issue_token(account.employee, secret), "url": portal.url}]
-                )
-                context.add_init_script(OBSERVER_JS)
-                page = context.new_page()
-                fresh(page, log, portal.url, "")  # boot the portal once (imports, engine)
-                departments: list[str] = []
-                for run in range(args.runs + 1):  # run 0: warm-up (first import of plotly, pandas, ...)
-                    start = today - dt.timedelta(days=args.days - 1 + run)  # a range not asked before
-                    first = fresh(page, log, portal.url, f"dashboard?start={start}&end={today}")
-                    if not departments:
-                        page.locator(".st-key-dash_department [role='combobox']").first.click()
-                        departments = [
-                            t for t in page.locator("[role='option']").all_inner_texts() if t.strip() != "All"
-                        ]
-                        page.keyboard.press("Escape")
-                        wait_settled(page)
-                    change = choose_department(page, log, departments[run % len(departments)])
-                    view = click(page, log, "[role='tab']", "Breakdown")
-                    click(page, log, "[role='tab']", "Trends")
-                    if run:
-                        samples["first open"].append(first)
-                        samples["filter change"].append(change)
-                        samples["view change"].append(view)
-                browser.close()
-        except Exception:
-            print(portal.log()[-3000:], file=sys.stderr)
-            raise
-        finally:
-            portal.stop()
-    results = {name: summarise(s) for name, s in samples.items()}
+    with timed_portal(url, secret) as (portal, log, browser):
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.add_cookies([{"name": COOKIE, "value": login.issue_token(account.employee, secret), "url": portal.url}])
+        context.add_init_script(OBSERVER_JS)
+        page = context.new_page()
+        fresh(page, log, portal.url, "")  # boot the portal once (imports, engine)
+        departments: list[str] = []
+        for run in range(args.runs + 1):  # run 0: warm-up (first import of plotly, pandas, ...)
+            start = today - dt.timedelta(days=args.days - 1 + run)  # a range not asked before
+            first = fresh(page, log, portal.url, f"dashboard?start={start}&end={today}")
+            if not departments:
+                page.locator(".st-key-dash_department [role='combobox']").first.click()
+                departments = [t for t in page.locator("[role='option']").all_inner_texts() if t.strip() != "All"]
+                page.keyboard.press("Escape")
+                wait_settled(page, "closing the department list")
+            change = choose_department(page, log, departments[run % len(departments)])
+            view = click(page, log, "[role='tab']", "Breakdown")
+            click(page, log, "[role='tab']", "Trends")
+            for name, sample in (("first open", first), ("filter change", change), ("view change", view)):
+                if run and sample is not None:
+                    samples[name].append(sample)
+        context.close()
+    results = {name: summarise(s) for name, s in samples.items() if s}
     print(
         f"database {make_url(url).database}: {tickets:,} tickets; {args.days} days as {args.role}; median of "
         f"{args.runs} (after 1 warm-up); load average at start {started_load[0]:.1f}, at end {os.getloadavg()[0]:.1f}"
