@@ -51,6 +51,7 @@ from .providers import (
     within,
 )
 from .settings import get_settings
+from .text_input import clean_text
 from .vocab import Priority, Role, TicketStatus, status_label
 
 log = logging.getLogger(__name__)
@@ -383,7 +384,7 @@ def clear_history(session: Session, actor: Employee) -> int:
 
 
 def validate_message(text: str | None) -> str:
-    text = (text or "").strip()
+    text = clean_text(text, "message")  # not text / control characters: the one text rule
     if not text:
         raise ValidationError({"message": "Type a question first."})
     if len(text) > MAX_MESSAGE_CHARS:

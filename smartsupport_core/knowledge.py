@@ -27,6 +27,7 @@ from . import audit
 from .errors import NotFound, ValidationError
 from .models import ARTICLE_TSVECTOR, Employee, HelpArticle
 from .policy import Action, allowed, is_active_account, require
+from .text_input import clean_text, optional_text, text_errors
 from .vocab import ArticleVisibility, AuditAction, Role
 
 TABLE = "core_helparticle"
@@ -98,8 +99,13 @@ def _check_visibility(actor: Employee, values: dict[str, Any]) -> None:
 
 def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     """Normalised values, or ValidationError naming every bad field (nothing written)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = text_errors(
+        {k: v for k, v in data.items() if k in ("title", "body", "category")},
+        {"title": None, "body": None, "category": None},
+    )  # not text / control characters first: never str() of a dict, never a NUL
     out: dict[str, Any] = {}
+    if errors:
+        raise ValidationError(errors)
     if not partial or "title" in data:
         title = str(data.get("title") or "").strip()
         if not title:
@@ -281,7 +287,8 @@ def search_articles(
     one word too many still gets the closest articles.
     """
     require(actor, Action.READ_ARTICLES)
-    query = (query or "").strip()
+    query = clean_text(query, "query")
+    category = optional_text(category, "category")
     if len(query) > QUERY_MAX:
         raise ValidationError({"query": f"Search text must be at most {QUERY_MAX} characters."})
     base = select(HelpArticle).where(readable_condition(actor))

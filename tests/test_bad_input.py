@@ -16,7 +16,17 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from smartsupport_core import accounts, admin_config, canned, login, queue, saved_views, tickets
+from smartsupport_core import (
+    accounts,
+    admin_config,
+    assistant,
+    canned,
+    knowledge,
+    login,
+    queue,
+    saved_views,
+    tickets,
+)
 from smartsupport_core.errors import ValidationError
 from smartsupport_core.models import Employee, Ticket
 from smartsupport_core.text_input import COMMENT_MAX, DESCRIPTION_MAX, MSG_CONTROL, MSG_NOT_TEXT
@@ -38,6 +48,7 @@ BUDGET = {
     "approved_by": "CFO",
     "cost_items": [{"description": "Venue", "quantity": 1, "unit_cost": 100}],
 }
+ARTICLE = {"title": "Printer set-up", "body": "Open Settings, then Printers.", "visibility": "Employee"}
 
 
 @pytest.fixture
@@ -144,6 +155,16 @@ CASES: list[tuple[str, str, Call, Any]] = [
         None,
     ),
     ("holiday name", "name", lambda s, w, v: admin_config.add_holiday(s, w["admin"], dt.date(2031, 1, 2), v), None),
+    ("article title", "title", lambda s, w, v: knowledge.create_article(s, w["coord"], {**ARTICLE, "title": v}), None),
+    ("article body", "body", lambda s, w, v: knowledge.create_article(s, w["coord"], {**ARTICLE, "body": v}), None),
+    (
+        "article category",
+        "category",
+        lambda s, w, v: knowledge.create_article(s, w["coord"], {**ARTICLE, "category": v}),
+        None,
+    ),
+    ("help centre search", "query", lambda s, w, v: knowledge.search_articles(s, w["emp"], v), "q" * 201),
+    ("assistant question", "message", lambda s, w, v: assistant.start_turn(s, w["emp"], v), None),
 ]
 WRONG_TYPES = [{"text": "x"}, ["x"]]
 
