@@ -9,14 +9,16 @@ Restoring goes into an empty database only (created if missing), in one transact
 mistyped URL cannot overwrite a live installation and a failed restore leaves nothing half
 done; `--force` first drops what the dump contains (`pg_restore --clean`).
 
-The client programs come from PATH for a configured server (they must be at least the
-server's major version: pg_dump refuses a newer server), or from the embedded server's own
-installation (`pgserver`) when no URL is set.
+The client programs are the oldest installed copy (PATH, Debian's /usr/lib/postgresql/N/bin,
+the embedded server's own installation) whose major version is at least the server's:
+pg_dump refuses a newer server.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -31,15 +33,47 @@ from .errors import ValidationError
 from .settings import get_settings
 
 
-def _program(name: str) -> str:
-    if not get_settings().database_url:
-        from pgserver._commands import POSTGRES_BIN_PATH  # the embedded server's own version
+def _server_major(sa_url: str) -> int:
+    engine = create_engine(sa_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(text("SELECT current_setting('server_version_num')::int / 10000")))
+    finally:
+        engine.dispose()
 
-        return str(POSTGRES_BIN_PATH / name)
-    found = shutil.which(name)
-    if found is None:
-        raise ValidationError({"PATH": f"{name} was not found: install the PostgreSQL client programs"})
-    return found
+
+def _client_major(path: str) -> int | None:
+    done = subprocess.run([path, "--version"], capture_output=True, text=True)
+    match = re.search(r"(\d+)(?:\.\d+)?", done.stdout or "")
+    return int(match.group(1)) if done.returncode == 0 and match else None
+
+
+def _candidates(name: str) -> list[str]:
+    """Every installed copy of a client program: PATH, Debian's versioned directories and the
+    embedded server's own installation (`pgserver`)."""
+    found = [shutil.which(name), *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))]
+    try:
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        found.append(str(POSTGRES_BIN_PATH / name))
+    except ImportError:  # pragma: no cover - pgserver is a dependency
+        pass
+    return [path for path in dict.fromkeys(found) if path and os.access(path, os.X_OK)]
+
+
+def _program(name: str, sa_url: str) -> str:
+    """The client program for the server at `sa_url`: pg_dump refuses a server newer than
+    itself, so the oldest installed copy whose major version is at least the server's (the
+    embedded server is PostgreSQL 16 while Debian 12's clients are 15, for instance)."""
+    server = _server_major(sa_url)
+    usable = sorted(
+        (major, path) for path in _candidates(name) if (major := _client_major(path)) is not None and major >= server
+    )
+    if not usable:
+        raise ValidationError(
+            {"PATH": f"no {name} of PostgreSQL {server} or newer was found: install the PostgreSQL client programs"}
+        )
+    return usable[0][1]
 
 
 def _libpq(url: str) -> tuple[str, dict[str, str]]:
@@ -71,8 +105,10 @@ def _store_folders() -> list[Path]:
 
 def backup(file: Path) -> list[Path]:
     """Write the dump (and the files' tar with the filesystem store); the paths written."""
-    url, env = _libpq(database_url())
-    _run([_program("pg_dump"), "--format=custom", "--no-owner", "--file", str(file), "--dbname", url], env, "backup")
+    sa_url = database_url()
+    url, env = _libpq(sa_url)
+    dump = [_program("pg_dump", sa_url), "--format=custom", "--no-owner", "--file", str(file), "--dbname", url]
+    _run(dump, env, "backup")
     written = [file]
     if get_settings().file_store == "filesystem":
         archive = files_archive(file)
@@ -112,7 +148,7 @@ def restore(file: Path, *, force: bool = False) -> None:
     if filesystem and not force and any(f.is_dir() and any(f.iterdir()) for f in _store_folders()):
         raise ValidationError({"SMARTSUPPORT_DATA_DIR": "already holds attachments; use --force to overwrite"})
     url, env = _libpq(sa_url)
-    cmd = [_program("pg_restore"), "--no-owner", "--exit-on-error", "--single-transaction", "--dbname", url]
+    cmd = [_program("pg_restore", sa_url), "--no-owner", "--exit-on-error", "--single-transaction", "--dbname", url]
     _run([*cmd, *(["--clean", "--if-exists"] if force else []), str(file)], env, "restore")
     if filesystem and archive.is_file():
         with tarfile.open(archive) as tar:
