@@ -13,7 +13,7 @@ last 90 and the last 365 days, as an admin (all tickets) and as a coordinator (d
 visibility). Each run is its own transaction (rolled back). Prints the median and p90 of
 several runs per case, the time of each part for the 365-day admin case, and a final JSON
 line. Before timing it repacks the days written since the last dashboard read
-(`report_rows.refresh_report`, what the first read after writes does); otherwise
+(`packed_rows.refresh_report`, what the first read after writes does); otherwise
 read-only. Target: < 500 ms median for 365 days.
 """
 
@@ -35,10 +35,10 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from smartsupport_core import report_rows, reporting  # noqa: E402
+from smartsupport_core import reporting  # noqa: E402
 from smartsupport_core.db import ensure_database, to_sqlalchemy_url  # noqa: E402
 from smartsupport_core.models import Employee, Ticket  # noqa: E402
-from smartsupport_core.reporting import ReportFilters  # noqa: E402
+from smartsupport_core.reporting import ReportFilters, figures, lists, packed_rows, rules, tables  # noqa: E402
 from smartsupport_core.vocab import AccountStatus, Role  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ss_bench_1m"
@@ -127,39 +127,40 @@ def parts(engine, who: Employee, filters: ReportFilters) -> dict[str, float]:
     """Time of each step (one run, after the warm-up), to show where the time goes."""
     out: dict[str, float] = {}
     with Session(engine) as s:
-        scope = reporting._checked(s, who, filters)
+        scope = rules.checked(s, who, filters)
         conds = scope.conds
         p = reporting.period_of(filters)
         now = dt.datetime.now(dt.UTC)
         state: dict[str, object] = {}
 
         def load() -> None:
-            state["rows"] = reporting._load(s, p, now)
+            state["rows"] = figures.load_rows(s, p, now)
 
-        def figures() -> None:
+        def compute_figures() -> None:
             rows = state["rows"]
             visible = scope.mask(rows)
-            created, resolved = reporting._created(rows, visible, p, now), reporting._resolved(rows, visible, p)
-            state["kpis"] = reporting._kpi_figures(p, now, created, resolved, visible)
+            created = figures.created_cohort(rows, visible, p, now)
+            resolved = figures.resolved_cohort(rows, visible, p)
+            state["kpis"] = figures.kpi_figures(p, now, created, resolved, visible)
             state["created"], state["resolved"] = (
-                reporting._created_frame(created, p),
-                reporting._resolved_frame(resolved, p),
+                figures.created_frame(created, p),
+                figures.resolved_frame(resolved, p),
             )
 
-        def tables() -> None:
+        def build_tables() -> None:
             created, resolved = state["created"], state["resolved"]
-            reporting._trends(created, resolved)
+            tables.trends_table(created, resolved)
             for dim in reporting.DIMENSIONS:
-                reporting._breakdown(s, created, resolved, dim)
-            reporting._distribution(resolved)
-            reporting._heatmap(created)
+                tables.breakdown_table(s, created, resolved, dim)
+            tables.distribution_tables(resolved)
+            tables.heatmap_table(created)
 
         steps = {
             "load_packed_rows": load,
-            "numpy_figures": figures,
-            "pandas_tables": tables,
-            "backlog": lambda: reporting._backlog(s, conds, now),
-            "due_soon": lambda: reporting._due_soon(s, conds, now),
+            "numpy_figures": compute_figures,
+            "pandas_tables": build_tables,
+            "backlog": lambda: lists.backlog_now(s, conds, now),
+            "due_soon": lambda: lists.due_soon_now(s, conds, now),
         }
         for name, fn in steps.items():
             start = time.perf_counter()
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
     engine = create_engine(url, pool_size=2)
     started = time.perf_counter()
-    packed = report_rows.refresh_report(engine)  # days written since the last dashboard read
+    packed = packed_rows.refresh_report(engine)  # days written since the last dashboard read
     print(f"report rows: {packed} days (re)packed in {time.perf_counter() - started:.1f} s before timing")
     with Session(engine) as s:
         admin, coordinator = actor(s, Role.ADMIN), actor(s, Role.COORDINATOR)

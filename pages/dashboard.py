@@ -60,7 +60,7 @@ except DomainError as exc:
     st.stop()
 
 # --- Filters ------------------------------------------------------------------------------
-today = dt.datetime.now(reporting._tz()).date()
+today = dt.datetime.now(reporting.report_tz()).date()
 DEFAULT_RANGE = (today - dt.timedelta(days=29), today)
 if "dash_range" not in st.session_state:  # first run: a link's filters (the weekly e-mail's) apply
     linked, link_errors = reports.filters_from_link(st.query_params.to_dict(), options, DEFAULT_RANGE)
@@ -111,11 +111,11 @@ except DomainError as exc:
     st.stop()
 
 days = (filters.end - filters.start).days + 1
-tz = reporting._tz().key
+tz = reporting.report_tz().key
 st.caption(
     f"{filters.start:%d %b %Y} - {filters.end:%d %b %Y} ({days} days), compared with the {days} days before. "
     f"Times are on the SLA clock (business hours unless a target is in calendar time), in hours. "
-    f"Computed {data.computed_at.astimezone(reporting._tz()):%H:%M:%S}; kept for {reports.TTL_SECONDS} s."
+    f"Computed {data.computed_at.astimezone(reporting.report_tz()):%H:%M:%S}; kept for {reports.TTL_SECONDS} s."
 )
 
 

@@ -374,7 +374,7 @@ def sla_summary(force: bool) -> None:
 
     from . import jobs
     from .db import session_scope
-    from .sla_summary import last_week, send_weekly_summaries
+    from .reporting.weekly import last_week, send_weekly_summaries
 
     engine = get_engine()
     now = dt.datetime.now(dt.UTC)

@@ -38,7 +38,7 @@ from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from . import demo_text as T
-from . import report_rows, sla
+from . import sla
 from .accounts import password_problems
 from .demo_tickets import (
     CATEGORY_WEIGHTS,
@@ -60,6 +60,7 @@ from .kb_seed import load_articles
 from .models import Department, Employee, JobRun, TicketCategory
 from .numbering import format_number, reserve_block, ticket_year, used_numbers
 from .passwords import hash_password
+from .reporting import packed_rows
 from .vocab import AccountStatus, Role
 
 DEFAULT_PASSWORD = "Demo#2026pass"
@@ -198,7 +199,7 @@ def load_demo(
         conn.commit()
         if tickets:  # the dashboard's packed rows of every loaded day (else its first read packs them)
             say("packing the dashboard's rows ...")
-            report_rows.refresh_report(engine)
+            packed_rows.refresh_report(engine)
         summary = DemoSummary(
             True, tickets, _employee_count(session), time.perf_counter() - started, _account_list(session), password
         )

@@ -11,7 +11,7 @@ Adding a job (e.g. the reporting issue's weekly SLA summary) is one line, either
 
     from smartsupport_core import jobs
     jobs.register(jobs.PeriodicJob("sla_weekly_summary", dt.timedelta(days=7),
-                                   jobs.lazy("smartsupport_core.reporting", "send_weekly_sla_summary")))
+                                   jobs.lazy("smartsupport_core.reporting.weekly", "send_weekly_summaries")))
 
 A job callable takes `(session, now)`, does its work through the session (services flush,
 never commit), may queue e-mails with `notifications.queue`, and returns a short result
@@ -101,13 +101,13 @@ _BUILTIN = (
     PeriodicJob(
         "sla_weekly_summary",
         dt.timedelta(days=7),
-        lazy("smartsupport_core.reporting", "send_weekly_sla_summary"),
+        lazy("smartsupport_core.reporting.weekly", "send_weekly_summaries"),
         "e-mail each department head the weekly SLA summary (issue 7)",
     ),
     PeriodicJob(
         "report_refresh",
         dt.timedelta(minutes=5),
-        lazy("smartsupport_core.report_rows", "refresh_job"),
+        lazy("smartsupport_core.reporting.packed_rows", "refresh_job"),
         "repack the dashboard's rows of the days written since the last pass (issue 7)",
     ),
     PeriodicJob(

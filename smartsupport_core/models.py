@@ -609,10 +609,10 @@ class JobRun(Base):
 
 
 class ReportDay(Base):
-    """The tickets submitted on one UTC day, packed for the dashboard (`report_rows.PACKED_ROW`).
+    """The tickets submitted on one UTC day, packed for the dashboard (`packed_rows.PACKED_ROW`).
 
     Kept in step by `core_reportdirty` (filled by triggers on `core_ticket`) and
-    `report_rows.refresh_report`; a day with a dirty mark is packed live instead."""
+    `packed_rows.refresh_report`; a day with a dirty mark is packed live instead."""
 
     __tablename__ = "core_reportday"
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from smartsupport_core import reporting
 from smartsupport_core import settings as core_settings
 from smartsupport_core.models import Department, EmailNotification, TicketComment
-from smartsupport_core.sla_summary import send_weekly_summaries
+from smartsupport_core.reporting.weekly import send_weekly_summaries
 from tests.factories import make_employee
 from tests.portal_helpers import open_page, signed_in
 from tests.test_reporting import World, world  # noqa: F401 (fixture)

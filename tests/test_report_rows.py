@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from smartsupport_core import policy, report_rows, reporting
+from smartsupport_core import policy, reporting
 from smartsupport_core.models import Employee, ReportDay, ReportDirty, Ticket, TicketRating
-from smartsupport_core.reporting import ReportFilters
+from smartsupport_core.reporting import ReportFilters, packed_rows
 from smartsupport_core.vocab import Priority, Role, TicketStatus
 from tests.factories import make_employee, make_ticket
 
@@ -146,13 +146,13 @@ def test_row_mask_selects_what_scope_selects(session: Session) -> None:
         (who["admin"], ReportFilters(PERIOD.start, PERIOD.end, category="IT Support")),
         (who["coordinator"], ReportFilters(PERIOD.start, PERIOD.end, coordinator_id=who["coordinator"].id)),
     ]
-    rows = report_rows.load(session, dt.date(1, 1, 1), dt.datetime(1, 1, 1, tzinfo=UTC))
+    rows = packed_rows.load(session, dt.date(1, 1, 1), dt.datetime(1, 1, 1, tzinfo=UTC))
     assert len(rows) == session.scalar(select(func.count()).select_from(Ticket))
     heads = [policy.Grants({policy.Grant.DEPARTMENT_HEAD: frozenset(d)}) for d in ({"Finance"}, {"Finance", "Sales"})]
     for actor, filters in cases:
         for grants in (policy.NO_GRANTS, *heads):  # a department head of any role (issue 15)
             expected = set(session.scalars(select(Ticket.id).where(*reporting.scope(actor, filters, grants))))
-            got = set(rows["id"][reporting._row_mask(actor, filters, grants)(rows)])
+            got = set(rows["id"][reporting.rules.row_mask(actor, filters, grants)(rows)])
             assert got == expected, (actor.role, filters, grants)
 
 
@@ -184,7 +184,7 @@ def test_packed_days_follow_writes(session: Session) -> None:
     session.commit()
     assert resolved() == direct()
     session.commit()
-    assert set(session.scalars(select(ReportDay.layout))) == {report_rows.LAYOUT}
+    assert set(session.scalars(select(ReportDay.layout))) == {packed_rows.LAYOUT}
     # Deleting and rating tickets mark their days too.
     session.execute(
         text(f"DELETE FROM core_ticket WHERE id IN (SELECT id FROM core_ticket WHERE {RESOLVED_RANGE} LIMIT 3)")
@@ -208,7 +208,7 @@ def test_packed_days_follow_writes(session: Session) -> None:
 
 def test_ranker_equals_sorting() -> None:
     rng = np.random.default_rng(5)
-    assert np.isnan(report_rows.Ranker(np.full(4, np.nan)).quantiles(np.zeros(4, dtype=np.int64), 1, (0.5,))).all()
+    assert np.isnan(packed_rows.Ranker(np.full(4, np.nan)).quantiles(np.zeros(4, dtype=np.int64), 1, (0.5,))).all()
     qs = reporting.QUANTILES
     for trial in range(40):
         n = int(rng.integers(1, 3000))
@@ -222,7 +222,7 @@ def test_ranker_equals_sorting() -> None:
             values[rng.random(n) < 0.3] = np.nan  # NULL minutes: in no percentile
         groups = int(rng.integers(1, 60))
         codes = rng.integers(0, groups, n)
-        got = report_rows.Ranker(values).quantiles(codes, groups, qs)
+        got = packed_rows.Ranker(values).quantiles(codes, groups, qs)
         for g in range(groups):
             x = np.sort(values[(codes == g) & ~np.isnan(values)])
             if len(x) == 0:
@@ -244,9 +244,9 @@ def test_local_week_and_hour(tz: str) -> None:
     offsets = index.tz_convert(tz).tz_localize(None) - index.tz_localize(None)
     changes = index[1:][offsets[1:] != offsets[:-1]].as_unit("us").asi8
     us = np.concatenate([us, *(changes + d for d in (-1, 0, 1, -3_600_000_000, 1_800_000_000))])
-    monday, cell = report_rows.local_parts(us, tz)
+    monday, cell = packed_rows.local_parts(us, tz)
     local = pd.DatetimeIndex(us.astype("datetime64[us]")).tz_localize("UTC").tz_convert(tz).tz_localize(None)
-    days = local.normalize().as_unit("us").asi8 // report_rows.DAY_US
+    days = local.normalize().as_unit("us").asi8 // packed_rows.DAY_US
     weekday = np.asarray(local.day_of_week)
     assert np.array_equal(monday, days - weekday)
     assert np.array_equal(cell, weekday * 24 + np.asarray(local.hour))
@@ -262,7 +262,7 @@ def test_binary_copy_values_whole_or_split() -> None:
     for cuts in ([], [5], [19 + 6 + 1], [30, 31, 400], list(range(1, len(stream)))):
         edges = [0, *cuts, len(stream)]
         chunks = [memoryview(stream[a:b]) for a, b in itertools.pairwise(edges)]
-        assert [bytes(v) for v in report_rows._copy_values(chunks)] == expected, cuts
+        assert [bytes(v) for v in packed_rows._copy_values(chunks)] == expected, cuts
 
 
 def test_worker_job_repacks_written_days(session: Session, clean_db) -> None:
@@ -280,7 +280,7 @@ def test_worker_job_repacks_written_days(session: Session, clean_db) -> None:
 
 def test_every_breakdown_dimension_is_a_packed_column() -> None:
     assert set(reporting.PACKED_DIMENSIONS) == set(reporting.DIMENSIONS)
-    assert set(reporting.PACKED_DIMENSIONS.values()) <= set(report_rows.PACKED_ROW.names)
+    assert set(reporting.PACKED_DIMENSIONS.values()) <= set(packed_rows.PACKED_ROW.names)
 
 
 def test_a_read_never_repacks_the_day_being_written(session: Session, clean_db) -> None:
@@ -302,5 +302,5 @@ def test_a_read_never_repacks_the_day_being_written(session: Session, clean_db) 
     assert dirty == {today}  # the older day was repacked, today's was not
     assert set(session.scalars(select(ReportDay.day))) == {today - dt.timedelta(days=3)}
     # the worker's job repacks every dirty day, today's included
-    assert report_rows.refresh_report(clean_db) >= 1
+    assert packed_rows.refresh_report(clean_db) >= 1
     assert session.scalar(select(func.count()).select_from(ReportDirty)) == 0

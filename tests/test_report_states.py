@@ -1,5 +1,5 @@
 """One definition of "open" and "breached" for the dashboard, the queue and Home (issue 15
-item 5): the dashboard's numpy mirror (`reporting._open_and_breached` over packed rows), its
+item 5): the dashboard's numpy mirror (`reporting.rules.open_and_breached` over packed rows), its
 SQL (`reporting.open_at` / `breached_at`, which the drill-down runs) and, at "now", the
 shared `ticket_states.is_open` / `breached` select the same tickets - checked by hypothesis
 on generated tickets (any status, any mix of due, response, resolution, close and hold
@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smartsupport_core import report_rows, reporting, ticket_states
+from smartsupport_core import reporting, ticket_states
 from smartsupport_core.models import Ticket
+from smartsupport_core.reporting import packed_rows
 from smartsupport_core.vocab import TicketStatus
 from tests.factories import make_employee, make_ticket
 
@@ -59,9 +60,9 @@ def test_dashboard_open_and_breached_are_the_shared_states(session: Session, tic
         for values in tickets:
             make_ticket(session, requester, **values)
         when = NOW - back_hours * HOUR
-        rows = report_rows.load(session, dt.date(1, 1, 1), dt.datetime(1, 1, 1, tzinfo=dt.UTC))
+        rows = packed_rows.load(session, dt.date(1, 1, 1), dt.datetime(1, 1, 1, tzinfo=dt.UTC))
         assert len(rows) == len(tickets)
-        mirror = reporting._open_and_breached(rows, np.ones(len(rows), dtype=bool), when)
+        mirror = reporting.rules.open_and_breached(rows, np.ones(len(rows), dtype=bool), when)
         sql = (_count(session, reporting.open_at(when)), _count(session, reporting.breached_at(when)))
         assert mirror == sql
         if back_hours == 0:  # now: the queue's and Home's definitions

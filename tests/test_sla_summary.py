@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from smartsupport_core import jobs
 from smartsupport_core.cli import main
 from smartsupport_core.models import Department, EmailNotification
-from smartsupport_core.sla_summary import last_week, send_weekly_summaries
+from smartsupport_core.reporting.weekly import last_week, send_weekly_summaries
 from tests.test_reporting import World, world  # noqa: F401 (fixture)
 
 MONDAY = dt.datetime(2026, 3, 16, 8, 0, tzinfo=dt.UTC)

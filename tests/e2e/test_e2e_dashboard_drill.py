@@ -75,7 +75,7 @@ def test_clicking_a_bar_lists_its_tickets(portal, portal_db, admin_account, new_
 
     with portal_db() as s:
         admin = s.query(Employee).filter(Employee.email == admin_account["email"]).one()
-        today = dt.datetime.now(reporting._tz()).date()
+        today = dt.datetime.now(reporting.report_tz()).date()
         filters = reporting.ReportFilters(start=today - dt.timedelta(days=29), end=today)
         expected = reporting.drilldown(s, admin, filters, "priority", label)
     assert expected.total > 0

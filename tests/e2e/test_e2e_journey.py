@@ -296,7 +296,7 @@ def step_dashboard_counts_it(j: Journey) -> None:
     assert exceptions_shown(page) == []
     with j.db() as s:
         admin = s.query(Employee).filter(Employee.email == j.admin["email"]).one()
-        today = dt.datetime.now(reporting._tz()).date()  # the page's default range: the last 30 days
+        today = dt.datetime.now(reporting.report_tz()).date()  # the page's default range: the last 30 days
         kpis = {
             k.key: k
             for k in reporting.kpis(s, admin, reporting.ReportFilters(start=today - dt.timedelta(days=29), end=today))

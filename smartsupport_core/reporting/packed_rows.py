@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .vocab import OPEN_STATUSES, Priority, TicketStatus
+from ..vocab import OPEN_STATUSES, Priority, TicketStatus
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The worker's periodic-job registry (`jobs.py`, job `sla_weekly_summary`, every 7 days,
 guarded by `core_jobrun` so any number of workers send it once) calls
-`reporting.send_weekly_sla_summary(session, now)`, which lands here; `smartsupport
+`send_weekly_summaries(session, now)` here; `smartsupport
 sla-summary` runs the same job by hand. It summarises the last complete local week
 (Monday-Sunday before `now`) with the dashboard's own KPI definitions, restricted to the
 department, against the week before. There is no acting user: the job is the system, so it
@@ -19,15 +19,17 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import notifications, reporting
-from .models import Department
-from .reporting import FORMATTERS, KPI_DEFS, ReportFilters
-from .settings import get_settings
+from .. import notifications
+from ..models import Department
+from ..settings import get_settings
+from .definitions import KPI_DEFS, ReportFilters, report_tz
+from .figures import department_kpi_figures
+from .formatting import FORMATTERS, change_text
 
 
 def last_week(now: dt.datetime) -> ReportFilters:
     """The last complete local Monday-Sunday week before `now`."""
-    today = now.astimezone(reporting._tz()).date()
+    today = now.astimezone(report_tz()).date()
     monday = today - dt.timedelta(days=today.weekday())
     return ReportFilters(start=monday - dt.timedelta(days=7), end=monday - dt.timedelta(days=1))
 
@@ -40,8 +42,8 @@ def dashboard_link(department: str, filters: ReportFilters) -> str:
 
 def summary_text(department: str, filters: ReportFilters, figures: dict[str, Any]) -> str:
     """The plain-text summary of one department's week (previous week in brackets), from its
-    KPI figures (`reporting.department_kpi_figures`), ending with a link to the dashboard on the
-same week and department (the head of the department may open it: `policy.GRANTS`)."""
+        KPI figures (`department_kpi_figures`), ending with a link to the dashboard on the
+    same week and department (the head of the department may open it: `policy.GRANTS`)."""
     lines = [
         f"Weekly SLA summary for {department}: {filters.start:%a %d %b %Y} to {filters.end:%a %d %b %Y}",
         "(the week before in brackets)",
@@ -50,7 +52,7 @@ same week and department (the head of the department may open it: `policy.GRANTS
     for d in KPI_DEFS:
         value, previous = (None if v is None else float(v) for v in figures[d.key])
         fmt = FORMATTERS[d.unit]
-        change = None if value is None or previous is None else reporting.change_text(value - previous, d.unit)
+        change = None if value is None or previous is None else change_text(value - previous, d.unit)
         lines.append(f"- {d.label}: {fmt(value)} ({fmt(previous)}{'' if change is None else ', ' + change})")
     lines += [
         "",
@@ -68,7 +70,7 @@ def send_weekly_summaries(session: Session, now: dt.datetime) -> int:
         .where(Department.is_active.is_not(False), Department.head_email.is_not(None), Department.head_email != "")
         .order_by(Department.name)
     ).all()
-    figures = reporting.department_kpi_figures(session, [d.name for d in departments], filters, now)
+    figures = department_kpi_figures(session, [d.name for d in departments], filters, now)
     for dept in departments:
         notifications.queue(
             session,
