@@ -12,7 +12,7 @@ Timing rules (documented in the README): `response_time` is set once, at the fir
 response by staff (a public comment by a staff member who is not the requester, or a status
 change out of Open); `resolution_time` once, the first time the ticket reaches Resolved;
 `time_closed` whenever it is Closed. Reopening keeps the first values, increments
-`reopen_count` and is recorded in the status history. The SLA numbers come from `sla`'s hooks.
+`reopen_count` and is recorded in the status history. The SLA numbers come from `sla_clock`'s hooks.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from . import (
     audit,
     notifications,
     refdata,
-    sla,
+    sla_clock,
     text_input,
     ticket_insert,
     ticket_states,
@@ -259,7 +259,8 @@ def submit_ticket(
         reopen_count=0,
         sla_hold_minutes=0.0,
     )
-    sla.start_clocks(session, ticket, at, (ref.calendar, ref.targets.get(ticket.priority or Priority.MEDIUM.value)))
+    target = ref.targets.get(ticket.priority or Priority.MEDIUM.value)
+    sla_clock.start_clocks(session, ticket, at, (ref.calendar, target))
     row = {c.key: getattr(ticket, c.key) for c in _TICKET_COLUMNS if c.key in ticket.__dict__}
     new_values = {
         "ticket_number": token,
@@ -399,15 +400,15 @@ def _apply_status(
     rule = workflow.move(frm, to)
     assert rule is not None
     if frm == S.ON_HOLD.value:
-        sla.hold_ended(session, ticket, at)
+        sla_clock.hold_ended(session, ticket, at)
     if to is S.ON_HOLD:
-        sla.hold_started(ticket, at)
+        sla_clock.hold_started(ticket, at)
     if frm == S.OPEN.value and to is not S.WITHDRAWN and _is_staff_responder(actor, ticket):
-        sla.record_first_response(session, ticket, at)
+        sla_clock.record_first_response(session, ticket, at)
     if to is S.RESOLVED:
-        sla.record_resolution(session, ticket, at)
+        sla_clock.record_resolution(session, ticket, at)
     if rule.reopen:
-        sla.reopened(session, ticket, at)
+        sla_clock.reopened(session, ticket, at)
         ticket.time_closed = None
     if to is S.CLOSED:
         ticket.time_closed = at
@@ -622,7 +623,7 @@ def set_priority(
         return ticket
     old = ticket.priority
     ticket.priority = priority
-    sla.on_priority_change(session, ticket, _now())
+    sla_clock.on_priority_change(session, ticket, _now())
     _bump(ticket)
     audit.record(
         session,
@@ -667,7 +668,7 @@ def add_comment(
     )
     session.add(comment)
     if not internal and ticket.first_response_at is None and _is_staff_responder(actor, ticket):
-        sla.record_first_response(session, ticket, at)
+        sla_clock.record_first_response(session, ticket, at)
         _bump(ticket)
     session.flush()
     audit.record(

@@ -38,7 +38,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from smartsupport_core import reporting, sla
+from smartsupport_core import reporting, sla_clock
 from smartsupport_core.errors import PermissionDenied, ValidationError
 from smartsupport_core.models import Employee, Holiday, Ticket, TicketRating
 from smartsupport_core.reporting import ReportFilters
@@ -89,17 +89,17 @@ def _ticket(
         category=category,
         assigned_to_id=assigned_to.id if assigned_to else None,
     )
-    sla.start_clocks(s, t, submitted)
+    sla_clock.start_clocks(s, t, submitted)
     if response:
-        sla.record_first_response(s, t, response)
+        sla_clock.record_first_response(s, t, response)
     if hold:
-        sla.hold_started(t, hold[0])
+        sla_clock.hold_started(t, hold[0])
         if hold[1]:
-            sla.hold_ended(s, t, hold[1])
+            sla_clock.hold_ended(s, t, hold[1])
     if resolved:
-        sla.record_resolution(s, t, resolved)
+        sla_clock.record_resolution(s, t, resolved)
     if reopened:
-        sla.reopened(s, t, reopened)
+        sla_clock.reopened(s, t, reopened)
     t.time_closed = closed
     s.flush()
     return t

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
-from smartsupport_core import sla
+from smartsupport_core import sla, sla_clock
 from smartsupport_core.models import Holiday
 from smartsupport_core.vocab import SlaClock
 from tests.factories import make_employee, make_ticket
@@ -64,22 +64,22 @@ def test_time_zone_of_calendar() -> None:
 def test_hooks_with_hold_and_reopen(session: Session) -> None:
     session.add(Holiday(day=dt.date(2026, 12, 25), name="Christmas"))
     t = make_ticket(session, make_employee(session), priority="High", submit_date=at(1, 10))
-    sla.start_clocks(session, t, at(1, 10))
+    sla_clock.start_clocks(session, t, at(1, 10))
     assert t.sla_response_due_at == at(1, 14)  # 4 business hours
     assert t.sla_resolution_due_at == at(2, 10)  # 1 business day = 480 min
-    sla.record_first_response(session, t, at(1, 15))
+    sla_clock.record_first_response(session, t, at(1, 15))
     assert t.response_time == dt.timedelta(hours=5)
     assert t.sla_response_minutes == pytest.approx(300) and t.sla_response_met is False
-    sla.hold_started(t, at(1, 16))
-    sla.hold_ended(session, t, at(2, 11))  # 60 min on the 1st + 120 on the 2nd = 180 paused
+    sla_clock.hold_started(t, at(1, 16))
+    sla_clock.hold_ended(session, t, at(2, 11))  # 60 min on the 1st + 120 on the 2nd = 180 paused
     assert t.sla_hold_minutes == pytest.approx(180)
     assert t.sla_resolution_due_at == at(2, 13)
-    sla.record_resolution(session, t, at(2, 12))
+    sla_clock.record_resolution(session, t, at(2, 12))
     assert t.sla_resolution_minutes == pytest.approx(420 + 180 - 180)  # worked 1st 10-17, 2nd 9-12; held 180
     assert t.sla_resolution_met is True
     first = (t.resolved_at, t.resolution_time, t.sla_resolution_minutes)
-    sla.reopened(session, t, at(3, 9))
-    sla.record_resolution(session, t, at(10, 9))
+    sla_clock.reopened(session, t, at(3, 9))
+    sla_clock.record_resolution(session, t, at(10, 9))
     assert (t.resolved_at, t.resolution_time, t.sla_resolution_minutes) == first
     assert t.reopen_count == 1
 
@@ -95,5 +95,5 @@ def test_calendar_clock_target(session: Session) -> None:
         .values(response_clock=SlaClock.CALENDAR.value, response_minutes=60)
     )
     t = make_ticket(session, make_employee(session), priority="Critical", submit_date=at(5, 12))  # Saturday
-    sla.start_clocks(session, t, at(5, 12))
+    sla_clock.start_clocks(session, t, at(5, 12))
     assert t.sla_response_due_at == at(5, 13)
