@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from smartsupport_core import migrate, name_scrub  # noqa: E402
+from smartsupport_core import migrate  # noqa: E402
+from smartsupport_core.assistant import name_scrub  # noqa: E402
 from smartsupport_core.db import drop_database, ensure_database, throwaway_url  # noqa: E402
 from smartsupport_core.models import Employee  # noqa: E402
 

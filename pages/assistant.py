@@ -16,9 +16,9 @@ import streamlit as st
 from portal import state
 from portal.nav import page_file
 from smartsupport_core import assistant
+from smartsupport_core.assistant.providers import get_provider
 from smartsupport_core.errors import DomainError
 from smartsupport_core.policy import Action, allowed
-from smartsupport_core.providers import get_provider
 
 PREFILL_KEY = "ticket_prefill"
 

@@ -22,9 +22,9 @@ from portal.canned_picker import canned_picker
 from portal.nav import page_file
 from portal.safe_text import md_escape, show_errors
 from smartsupport_core import assistant, attachments, ratings, ticket_states, tickets, triage, workflow
+from smartsupport_core.assistant.providers import get_provider
 from smartsupport_core.errors import DomainError, NotFound, ValidationError
 from smartsupport_core.models import Employee
-from smartsupport_core.providers import get_provider
 from smartsupport_core.queue_edits import KEEP, RowEdit, apply_row
 from smartsupport_core.settings import get_settings
 from smartsupport_core.ticket_actions import ticket_actions

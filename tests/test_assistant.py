@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from smartsupport_core import assistant
 from smartsupport_core import settings as core_settings
+from smartsupport_core.assistant.providers import OpenAICompatibleProvider, RetrievalOnlyProvider, get_provider
+from smartsupport_core.demo.articles import load_articles
 from smartsupport_core.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from smartsupport_core.kb_seed import load_articles
 from smartsupport_core.models import ChatMessage, TicketCategory, TicketComment
-from smartsupport_core.providers import OpenAICompatibleProvider, RetrievalOnlyProvider, get_provider
 from smartsupport_core.vocab import Role, TicketStatus
 from tests.chat_server import ChatServer
 from tests.factories import make_employee, make_ticket

@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smartsupport_core import assistant, knowledge, name_scrub
-from smartsupport_core.kb_seed import load_articles
+from smartsupport_core import assistant, knowledge
+from smartsupport_core.assistant import name_scrub
+from smartsupport_core.assistant.providers import OpenAICompatibleProvider, RetrievalOnlyProvider
+from smartsupport_core.demo.articles import load_articles
 from smartsupport_core.models import ChatMessage, Employee, TicketComment
-from smartsupport_core.providers import OpenAICompatibleProvider, RetrievalOnlyProvider
 from smartsupport_core.vocab import Role, TicketStatus
 from tests.chat_server import ChatServer
 from tests.factories import make_employee, make_ticket

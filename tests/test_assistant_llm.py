@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import select
 
 from smartsupport_core import assistant
-from smartsupport_core.kb_seed import load_articles
+from smartsupport_core.assistant.providers import OpenAICompatibleProvider
+from smartsupport_core.demo.articles import load_articles
 from smartsupport_core.models import ChatMessage, TicketCategory
-from smartsupport_core.providers import OpenAICompatibleProvider
 from tests.factories import make_employee
 from tests.smtp_sink import free_port
 

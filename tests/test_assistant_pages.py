@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from smartsupport_core import settings as core_settings
-from smartsupport_core.kb_seed import load_articles
+from smartsupport_core.demo.articles import load_articles
 from smartsupport_core.models import AuditLog, ChatMessage, HelpArticle, TicketCategory, TicketComment
 from smartsupport_core.vocab import Role
 from tests.chat_server import ChatServer

@@ -18,7 +18,7 @@ from smartsupport_core import demo, login, migrate, sla, workflow
 from smartsupport_core.accounts import PASSWORD_LOCAL_PART_MESSAGE
 from smartsupport_core.cli import main
 from smartsupport_core.db import ensure_database
-from smartsupport_core.demo_tickets import AUTO_CLOSE_NOTE, Timeline
+from smartsupport_core.demo.tickets import AUTO_CLOSE_NOTE, Timeline
 from smartsupport_core.errors import Conflict, ValidationError
 from smartsupport_core.login import LoginOutcome
 from smartsupport_core.models import (
@@ -371,7 +371,7 @@ def test_a_load_larger_than_a_years_numbers_is_spread_over_more_days(
     clean_db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """TKT{YEAR}{######} has 999,999 numbers a year; a million tickets must not overflow it."""
-    monkeypatch.setattr(demo, "MAX_NUMBERS_PER_YEAR", 60)
+    monkeypatch.setattr(demo.loader, "MAX_NUMBERS_PER_YEAR", 60)
     with pytest.raises(Conflict):  # 4 calendar years of 60 numbers cannot hold 300 tickets
         demo.load_demo(clean_db, tickets=300, employees=20, now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
     assert demo.database_is_empty(clean_db)
@@ -391,7 +391,7 @@ def test_a_load_larger_than_a_years_numbers_is_spread_over_more_days(
 
 
 def test_demo_includes_the_help_centre_articles(loaded: Engine) -> None:
-    from smartsupport_core.kb_seed import ARTICLES
+    from smartsupport_core.demo.articles import ARTICLES
     from smartsupport_core.models import HelpArticle
 
     with Session(loaded) as s:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from smartsupport_core import knowledge
+from smartsupport_core.demo.articles import ARTICLES, load_articles
 from smartsupport_core.errors import NotFound, PermissionDenied, ValidationError
-from smartsupport_core.kb_seed import ARTICLES, load_articles
 from smartsupport_core.models import AuditLog, HelpArticle
 from smartsupport_core.vocab import ArticleVisibility, Role
 from tests.factories import make_employee

@@ -1,4 +1,4 @@
-"""The dashboard's packed ticket rows (`report_rows`): kept in step with the tickets, the
+"""The dashboard's packed ticket rows (`reporting.packed_rows`): kept in step with the tickets, the
 numpy figures equal PostgreSQL's own (`percentile_cont`, counts) on the same rows, and the
 row mask selects exactly what `reporting.scope` selects."""
 

@@ -17,9 +17,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from smartsupport_core import assistant, canned, policy, queue, ratings, tickets
+from smartsupport_core.assistant.providers import RetrievalOnlyProvider
 from smartsupport_core.errors import DomainError, NotFound, PermissionDenied
 from smartsupport_core.models import Employee, Ticket, TicketComment
-from smartsupport_core.providers import RetrievalOnlyProvider
 from smartsupport_core.queue_edits import Outcome, RowEdit, apply_grid_edits
 from smartsupport_core.ticket_actions import ticket_actions
 from smartsupport_core.vocab import Role, TicketStatus

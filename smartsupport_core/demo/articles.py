@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Employee, HelpArticle
-from .vocab import ArticleVisibility
+from ..models import Employee, HelpArticle
+from ..vocab import ArticleVisibility
 
 E, C, A = ArticleVisibility.EMPLOYEE.value, ArticleVisibility.COORDINATOR.value, ArticleVisibility.ADMIN.value
 

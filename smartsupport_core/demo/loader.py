@@ -14,7 +14,7 @@ Rules (README "Demo data"):
   password, hashed once (hashing is deliberately slow). An account that already exists
   with a demo e-mail is reused untouched; a demo company ID taken by another account is
   an error (nothing is written).
-* **Tickets** come from `demo_tickets` (see its docstring for how histories stay
+* **Tickets** come from `demo.tickets` (see its docstring for how histories stay
   consistent) and are streamed in chunks through PostgreSQL COPY: ids are taken from the
   table's sequence, ticket numbers are reserved per year with `numbering.reserve_block`
   (so live tickets continue after them), nothing is kept in memory beyond one chunk.
@@ -37,10 +37,17 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from . import demo_text as T
-from . import sla
-from .accounts import password_problems
-from .demo_tickets import (
+from .. import sla
+from ..accounts import password_problems
+from ..errors import Conflict, ValidationError
+from ..models import Department, Employee, JobRun, TicketCategory
+from ..numbering import format_number, reserve_block, ticket_year, used_numbers
+from ..passwords import hash_password
+from ..reporting import packed_rows
+from ..vocab import AccountStatus, Role
+from . import text as T
+from .articles import load_articles
+from .tickets import (
     CATEGORY_WEIGHTS,
     COMMENT_COLUMNS,
     HISTORY_COLUMNS,
@@ -55,13 +62,6 @@ from .demo_tickets import (
     day_arrivals,
     day_weights,
 )
-from .errors import Conflict, ValidationError
-from .kb_seed import load_articles
-from .models import Department, Employee, JobRun, TicketCategory
-from .numbering import format_number, reserve_block, ticket_year, used_numbers
-from .passwords import hash_password
-from .reporting import packed_rows
-from .vocab import AccountStatus, Role
 
 DEFAULT_PASSWORD = "Demo#2026pass"
 DEFAULT_TICKETS = 500
@@ -500,7 +500,7 @@ def _load_tickets(session: Session, world: World, count: int, seed: int, days: i
 
 def _today_share(now: dt.datetime, cal: sla.Calendar) -> float:
     """How much of today's arrival weight has already happened."""
-    from .demo_tickets import HOUR_WEIGHTS
+    from .tickets import HOUR_WEIGHTS
 
     hour = now.astimezone(cal.tz).hour
     return sum(HOUR_WEIGHTS[: hour + 1]) / sum(HOUR_WEIGHTS)
@@ -532,7 +532,7 @@ def copy_types(table: str, columns: tuple[str, ...]) -> list[str]:
     """PostgreSQL type names of `columns` of `table`, as declared in models.py."""
     from sqlalchemy.dialects import postgresql
 
-    from .models import Base
+    from ..models import Base
 
     cols = Base.metadata.tables[table].c
     out = []

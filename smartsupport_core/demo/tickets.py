@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from . import demo_text as T
-from . import sla, workflow
-from .seed import CHECK_IN_ISSUES
-from .ticket_forms import CATEGORY_COLUMNS
-from .vocab import LOCATIONS, Priority, SlaClock, TicketStatus
+from .. import sla, workflow
+from ..seed import CHECK_IN_ISSUES
+from ..ticket_forms import CATEGORY_COLUMNS
+from ..vocab import LOCATIONS, Priority, SlaClock, TicketStatus
+from . import text as T
 
 S = TicketStatus
 BUSINESS = SlaClock.BUSINESS

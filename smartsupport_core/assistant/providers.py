@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .plain_text import preview
-from .settings import Settings, get_settings
+from ..plain_text import preview
+from ..settings import Settings, get_settings
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"

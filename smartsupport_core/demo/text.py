@@ -1,6 +1,6 @@
 """Words for the demo data: people's names, assets, and ticket/comment templates.
 
-WHY a module of its own: the generator (`demo_tickets`) stays about *timing and state*,
+WHY a module of its own: the generator (`demo.tickets`) stays about *timing and state*,
 while this file is only vocabulary. Templates are per category and sub-category so the
 queue, the search and the assistant have text that reads like a real help desk; `{...}`
 placeholders are filled from the ticket's own fields, so a subject never contradicts the
