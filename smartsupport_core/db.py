@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import ValidationError
 from .settings import Settings, get_settings
+from .text_input import MSG_CONTROL
 
 try:
     import fcntl
@@ -35,9 +36,6 @@ EMBEDDED_DB_NAME = "smartsupport"
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _embedded: dict[Path, object] = {}
-
-
-NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 
 
 def _holds_nul(value: object) -> bool:
@@ -68,7 +66,7 @@ def _refuse_nul(conn, cursor, statement, parameters, context, executemany) -> No
             keys = row.keys() if isinstance(row, dict) else range(len(row))
             key = next(k for k, v in zip(keys, values, strict=True) if _holds_nul(v))
             field = re.sub(r"_\d+$", "", str(key)) or "text"
-            raise ValidationError({field: NUL_MESSAGE})
+            raise ValidationError({field: MSG_CONTROL})  # the text rule's own wording
 
 
 OUT_OF_RANGE_MESSAGE = "is out of range"

@@ -19,9 +19,9 @@ from . import audit, policy
 from .errors import PermissionDenied, ValidationError
 from .models import Employee, TicketRating
 from .policy import Action
-from .vocab import AuditAction, TicketStatus
+from .vocab import RESOLVED_STATUSES, AuditAction
 
-RATEABLE_STATUSES = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
+RATEABLE_STATUSES = tuple(s.value for s in RESOLVED_STATUSES)
 MIN_RATING, MAX_RATING = 1, 5
 MAX_COMMENT = 2000
 

@@ -51,6 +51,9 @@ SPEC_OPEN_INDEX_STATUSES: tuple[TicketStatus, ...] = (
 #: "Not closed" (the queue's default view, the "mine" index): still open, or Resolved
 #: and waiting to be closed.
 NOT_CLOSED_STATUSES: tuple[TicketStatus, ...] = (*OPEN_STATUSES, TicketStatus.RESOLVED)
+#: Resolved, whether or not closed since: what a requester may rate and where the assistant
+#: finds resolutions of similar tickets.
+RESOLVED_STATUSES: tuple[TicketStatus, ...] = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 FINAL_STATUSES: tuple[TicketStatus, ...] = (
     TicketStatus.CLOSED,
     TicketStatus.REJECTED,

@@ -143,15 +143,15 @@ def test_dashboard_refuses_only_with_domain_errors(session, actors, who, start, 
 def test_nul_character_is_refused_as_bad_input_naming_the_field(session, actors):
     """PostgreSQL cannot hold U+0000; the engine guard turns it into a field message."""
     from smartsupport_core import reporting
-    from smartsupport_core.db import NUL_MESSAGE
     from smartsupport_core.errors import ValidationError
+    from smartsupport_core.text_input import MSG_CONTROL
 
     today = dt.date.today()
     with pytest.raises(ValidationError) as info:
         reporting.dashboard(
             session, actors["admin"], reporting.ReportFilters(start=today, end=today, category="IT\x00")
         )
-    assert list(info.value.errors.values()) == [NUL_MESSAGE]
+    assert list(info.value.errors.values()) == [MSG_CONTROL]
     assert "name" in info.value.errors
 
 

@@ -7,7 +7,7 @@ import re
 
 from ..errors import ValidationError
 from ..settings import get_settings
-from ..vocab import TicketStatus
+from ..vocab import RESOLVED_STATUSES
 
 MAX_MESSAGE_CHARS = 2000
 #: At most this many characters of an answer are shown and stored (a model can stream
@@ -23,7 +23,7 @@ OWN_TICKET_SOURCES = 3
 RESOLUTION_SOURCES = 3
 PASSAGE_CHARS = 700
 FALLBACK_CATEGORY = "Others"
-RESOLVED_STATUSES = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
+RESOLVED_VALUES = tuple(s.value for s in RESOLVED_STATUSES)
 TICKET_NUMBER = re.compile(r"\bTKT\d{6,}\b", re.IGNORECASE)
 
 SYSTEM_PROMPT = """You are the SmartSupport help-desk assistant of this company.

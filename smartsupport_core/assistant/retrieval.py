@@ -22,7 +22,7 @@ from .definitions import (
     OWN_TICKET_SOURCES,
     PASSAGE_CHARS,
     RESOLUTION_SOURCES,
-    RESOLVED_STATUSES,
+    RESOLVED_VALUES,
     TICKET_NUMBER,
 )
 from .privacy import scrub, without_names
@@ -161,7 +161,7 @@ def _resolution_sources(session: Session, actor: Employee, question: str) -> lis
     candidates = session.execute(
         select(Ticket, staff_scope(actor).label("visible"))
         .where(
-            Ticket.status.in_(RESOLVED_STATUSES),
+            Ticket.status.in_(RESOLVED_VALUES),
             Ticket.employee_id != actor.id,
             TICKET_TSVECTOR.op("@@")(tsq),
         )
