@@ -8,7 +8,6 @@ import datetime as dt
 import html
 import os
 import signal
-import string
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from smartsupport_core import notifications
-from smartsupport_core.email_templates import TEMPLATES, render, sample_data
+from smartsupport_core.email_templates import TEMPLATES, body_placeholders, render, sample_data
 from smartsupport_core.models import EmailNotification
 from smartsupport_core.vocab import EmailStatus
 from smartsupport_core.worker import Worker, WorkerConfig, backoff
@@ -74,7 +73,7 @@ def test_every_template_is_delivered_with_recipient_and_content(session: Session
         assert got.mail_from == "help@example.com"
         assert got.message["Subject"] == subject, name
         plain, html_part = got.part("plain"), got.part("html")
-        in_body = {f for _, f, _, _ in string.Formatter().parse(TEMPLATES[name].body) if f}
+        in_body = body_placeholders(name)
         for key, value in data.items():
             first_line = str(value).splitlines()[0]
             if key in in_body:
