@@ -20,10 +20,8 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import hmac
 import io
 import secrets
 import time
@@ -31,6 +29,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from itsdangerous import Signer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -150,10 +149,18 @@ def _visible_attachment(session: Session, actor: Employee, attachment_id: int) -
     return row
 
 
+def _signed_fields(attachment: TicketAttachment, user_id: int, expires: int) -> bytes:
+    """What a download signature covers: the file, the user it was issued to, the expiry and
+    the attachment's secret token (server-side only; the link carries id, expiry, signature)."""
+    return f"{attachment.id}:{user_id}:{expires}:{attachment.secure_token or ''}".encode()
+
+
+def _signer() -> Signer:
+    return Signer(get_settings().secret_key, salt="smartsupport.download", digest_method=hashlib.sha256)
+
+
 def _sign(attachment: TicketAttachment, user_id: int, expires: int) -> str:
-    key = get_settings().secret_key.encode()
-    msg = f"{attachment.id}:{user_id}:{expires}:{attachment.secure_token or ''}".encode()
-    return base64.urlsafe_b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode().rstrip("=")
+    return _signer().get_signature(_signed_fields(attachment, user_id, expires)).decode("ascii")
 
 
 def download_token(
@@ -180,7 +187,7 @@ def open_download(session: Session, actor: Employee, token: str, *, now: float |
     except (ValueError, AttributeError):
         raise PermissionDenied("The download link is invalid.") from None
     row = _visible_attachment(session, actor, att_id)
-    if not hmac.compare_digest(signature, _sign(row, actor.id, expires)):
+    if not _signer().verify_signature(_signed_fields(row, actor.id, expires), signature.encode("ascii", "replace")):
         raise PermissionDenied("The download link is invalid.")
     if (now if now is not None else time.time()) > expires:
         raise PermissionDenied("The download link has expired; open the ticket again.")

@@ -20,16 +20,14 @@ committed by the caller even when sign-in fails.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -46,7 +44,7 @@ LOCK_DURATION = dt.timedelta(minutes=15)
 #: Lifetime of a remembered session ("keep me signed in") and of an ordinary one.
 REMEMBER_FOR = dt.timedelta(days=30)
 SESSION_FOR = dt.timedelta(hours=12)
-TOKEN_PREFIX = "ss1"
+TOKEN_PREFIX = "ss2"  # ss1: hand-made HMAC-SHA256 (before itsdangerous); no longer accepted
 #: Seed of the per-address advisory lock key (`hashtextextended(address, LOCK_KEY)`).
 LOCK_KEY = 1301
 
@@ -325,22 +323,16 @@ def logout(session: Session, employee_id: int) -> None:
 # --- Remembered-session tokens -----------------------------------------------------------
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _sign(secret: str, payload: str) -> str:
-    return _b64(hmac.new(secret.encode("utf-8"), f"{TOKEN_PREFIX}.{payload}".encode("ascii"), hashlib.sha256).digest())
+def _serializer(secret: str) -> URLSafeSerializer:
+    """Signs the claims (itsdangerous: HMAC-SHA256 over a derived key, compact URL-safe JSON);
+    the salt keeps a session token from being valid as any other token signed with the key."""
+    return URLSafeSerializer(secret, salt="smartsupport.session", signer_kwargs={"digest_method": hashlib.sha256})
 
 
 def issue_token(
     employee: Employee, secret: str, *, lifetime: dt.timedelta = SESSION_FOR, now: dt.datetime | None = None
 ) -> str:
-    """A signed `ss1.<payload>.<signature>` token naming the account and its session version."""
+    """A signed `ss2.<payload>.<signature>` token naming the account and its session version."""
     return token_for(employee.id, employee.session_version, secret, lifetime=lifetime, now=now)
 
 
@@ -352,23 +344,20 @@ def token_for(
         raise ValueError("a secret key is required to sign session tokens")
     now = now or utcnow()
     body = {"uid": uid, "sv": session_version, "exp": int((now + lifetime).timestamp())}
-    payload = _b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
-    return f"{TOKEN_PREFIX}.{payload}.{_sign(secret, payload)}"
+    return f"{TOKEN_PREFIX}.{_serializer(secret).dumps(body)}"
 
 
 def token_claims(token: str | None, secret: str, *, now: dt.datetime | None = None) -> dict[str, int] | None:
     """The claims of a well-signed, unexpired token; None for anything else."""
     if not token or not secret:
         return None
-    parts = token.split(".")
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
-        return None
-    if not hmac.compare_digest(_sign(secret, parts[1]), parts[2]):
+    head, _, signed = token.partition(".")
+    if head != TOKEN_PREFIX:
         return None
     try:
-        claims = json.loads(_unb64(parts[1]))
+        claims = _serializer(secret).loads(signed)
         uid, sv, exp = int(claims["uid"]), int(claims["sv"]), int(claims["exp"])
-    except (ValueError, KeyError, TypeError):
+    except (BadData, ValueError, KeyError, TypeError):
         return None
     if exp <= (now or utcnow()).timestamp():
         return None
