@@ -246,13 +246,28 @@ if cat_tab.open:
 
 # --- SLA targets, business hours, holidays -----------------------------------------------
 
+
+def sla_clock_inputs(minutes_col, clock_col, target, name: str, label: str, *, step: int, key_letter: str) -> dict:
+    """One clock of a priority's SLA target (minutes and which clock counts them), as the
+    `update_sla_target` keyword arguments `<name>_minutes` and `<name>_clock`."""
+    clocks = [c.value for c in SlaClock]
+    key = f"ac_sla_{target.priority}_{key_letter}"
+    return {
+        f"{name}_minutes": minutes_col.number_input(
+            f"{label} (min)", min_value=1, step=step, value=getattr(target, f"{name}_minutes"), key=f"{key}m"
+        ),
+        f"{name}_clock": clock_col.selectbox(
+            f"{name.capitalize()} clock", clocks, index=clocks.index(getattr(target, f"{name}_clock")), key=f"{key}c"
+        ),
+    }
+
+
 if sla_tab.open:
     with state.session() as s:
         targets = ac.list_sla_targets(s, user)
         calendar = ac.get_calendar(s, user)
         holidays = ac.list_holidays(s, user)
     with sla_tab:
-        clocks = [c.value for c in SlaClock]
         with st.form("ac_sla"):
             st.subheader("SLA targets per priority")
             st.caption("Minutes of business time (working hours below) or calendar time.")
@@ -261,29 +276,8 @@ if sla_tab.open:
                 c = st.columns([1, 2, 2, 2, 2])
                 c[0].markdown(f"**{t.priority}**")
                 values[t.priority] = {
-                    "response_minutes": c[1].number_input(
-                        "First response (min)",
-                        min_value=1,
-                        step=15,
-                        value=t.response_minutes,
-                        key=f"ac_sla_{t.priority}_rm",
-                    ),
-                    "response_clock": c[2].selectbox(
-                        "Response clock", clocks, index=clocks.index(t.response_clock), key=f"ac_sla_{t.priority}_rc"
-                    ),
-                    "resolution_minutes": c[3].number_input(
-                        "Resolution (min)",
-                        min_value=1,
-                        step=60,
-                        value=t.resolution_minutes,
-                        key=f"ac_sla_{t.priority}_sm",
-                    ),
-                    "resolution_clock": c[4].selectbox(
-                        "Resolution clock",
-                        clocks,
-                        index=clocks.index(t.resolution_clock),
-                        key=f"ac_sla_{t.priority}_sc",
-                    ),
+                    **sla_clock_inputs(c[1], c[2], t, "response", "First response", step=15, key_letter="r"),
+                    **sla_clock_inputs(c[3], c[4], t, "resolution", "Resolution", step=60, key_letter="s"),
                 }
             if st.form_submit_button("Save SLA targets"):
 

@@ -225,6 +225,12 @@ def heat_cell(p: dict[str, Any]) -> tuple[str, str] | None:
         return None
 
 
+def one_of(label: str, labels: dict[str, str], default: str, key: str) -> str:
+    """A segmented choice among `labels` (value -> label); clicking the chosen segment again
+    clears it in Streamlit, which here means the default."""
+    return st.segmented_control(label, list(labels), format_func=labels.get, default=default, key=key) or default
+
+
 def chart(fig: go.Figure, key: str, view: str, resolve=by_customdata) -> None:
     """Draw a chart; on a clickable one a newly clicked bar/cell becomes the drill-down target
     of `view`. Streamlit keeps a chart's selection across reruns, so only a selection that
@@ -303,42 +309,16 @@ if st.session_state.get("dash_drill", (open_view,))[0] != open_view:  # a drill-
 with tabs["Trends"] as tab:
     if tab.open:
         content = reports.view_for(user, grants, filters, "Trends")
-        shown = (
-            st.segmented_control(
-                "Chart",
-                list(TREND_CHARTS),
-                format_func=TREND_CHARTS.get,
-                default="chart_trend",
-                key="dash_trend_chart",
-            )
-            or "chart_trend"
-        )  # one chart at a time: each Plotly chart costs the browser more than the data
+        # one chart at a time: each Plotly chart costs the browser more than the data
+        shown = one_of("Chart", TREND_CHARTS, "chart_trend", "dash_trend_chart")
         chart(content.figures[shown], shown, "Trends", resolve=by_customdata if shown == "chart_trend" else None)
         table(content, "weekly_trends")
         drill_section("Trends")
 
 with tabs["Breakdown"] as tab:
     if tab.open:
-        dim = (
-            st.segmented_control(
-                "Break down by",
-                list(report_views.DIMENSION_LABELS),
-                format_func=report_views.DIMENSION_LABELS.get,
-                default="department",
-                key="dash_dim",
-            )
-            or "department"
-        )
-        metric = (
-            st.segmented_control(
-                "Bar shows",
-                list(report_views.METRIC_LABELS),
-                format_func=report_views.METRIC_LABELS.get,
-                default="resolution_compliance",
-                key="dash_metric",
-            )
-            or "resolution_compliance"
-        )
+        dim = one_of("Break down by", report_views.DIMENSION_LABELS, "department", "dash_dim")
+        metric = one_of("Bar shows", report_views.METRIC_LABELS, "resolution_compliance", "dash_metric")
         content = reports.view_for(user, grants, filters, "Breakdown", dim, metric)
         chart(content.figures["chart_breakdown"], "chart_breakdown", "Breakdown")
         table(content, f"breakdown_{dim}")
