@@ -63,7 +63,7 @@ _write_lock = threading.Lock()
 
 def destination() -> str | None:
     """Where run lines go: "stderr", a file path, or None when timing is off."""
-    value = (get_settings().extra.get(SETTING) or "").strip()
+    value = get_settings().timing
     if value.lower() in ("", "0", "false", "no", "off"):
         return None
     return "stderr" if value.lower() in STDERR_VALUES else value

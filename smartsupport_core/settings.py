@@ -10,47 +10,35 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ValidationError
 
 DEFAULT_ALLOWED_TYPES = ("png", "jpeg", "pdf", "doc", "docx", "xls", "xlsx", "csv")
-
-
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
 #: Where attachment and avatar bytes live (smartsupport_core/file_store.py).
 FILE_STORES = ("postgres", "filesystem")
+PREFIX = "SMARTSUPPORT_"
+BASE_URL_ENV = "SMARTSUPPORT_BASE_URL"
+DEFAULT_PORT = 8501  # `smartsupport run`'s default port
 
 
-def _whole(name: str, value: str | None, default: int, minimum: int) -> int:
-    """A whole-number setting; a bad value is a ValidationError naming the variable."""
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = minimum - 1
-    if number < minimum:
-        raise ValidationError({f"SMARTSUPPORT_{name}": f"must be a whole number of at least {minimum} (got {value!r})"})
-    return number
-
-
-def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str:
-    if value is None:
-        return choices[0]
-    if value.strip().lower() not in choices:
-        raise ValidationError({f"SMARTSUPPORT_{name}": f"must be one of {', '.join(choices)} (got {value!r})"})
-    return value.strip().lower()
+def portal_base_url(port: int) -> str:
+    """The base URL e-mail links use when `SMARTSUPPORT_BASE_URL` is unset and the portal was
+    started on `port` (`smartsupport run --port N`): the portal as seen on this machine."""
+    return f"http://localhost:{port}"
 
 
 @dataclass(frozen=True)
 class Settings:
+    """The settings every part of the system reads: a plain frozen value, so a test or the
+    worker can derive a variant with `dataclasses.replace`."""
+
     database_url: str | None
     data_dir: Path
     secret_key_value: str | None = None
@@ -67,6 +55,7 @@ class Settings:
     ai_api_key: str | None = None
     ai_base_url: str | None = None
     ai_model: str | None = None
+    ai_timeout_seconds: float = 20.0
     allowed_attachment_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
     max_attachment_bytes: int = 10 * 1024 * 1024
     file_store: str = FILE_STORES[0]
@@ -75,7 +64,8 @@ class Settings:
     max_attachments_per_ticket: int = 20
     max_ticket_attachment_bytes: int = 50 * 1024 * 1024
     inbound_poll_seconds: int = 60
-    extra: dict[str, str] = field(default_factory=dict)
+    chat_retention_days: int = 90
+    timing: str = ""
 
     @property
     def smtp_configured(self) -> bool:
@@ -95,55 +85,114 @@ class Settings:
         return path.read_text().strip()
 
 
-BASE_URL_ENV = "SMARTSUPPORT_BASE_URL"
-DEFAULT_PORT = 8501  # `smartsupport run`'s default port
+#: Whole-number settings and their smallest allowed value (the message names both).
+MINIMUMS = {
+    "db_pool_size": 1,
+    "db_max_overflow": 0,
+    "max_attachments_per_ticket": 1,
+    "max_ticket_attachment_bytes": 1,
+    "inbound_poll_seconds": 5,
+    "chat_retention_days": 1,
+}
 
 
-def portal_base_url(port: int) -> str:
-    """The base URL e-mail links use when `SMARTSUPPORT_BASE_URL` is unset and the portal was
-    started on `port` (`smartsupport run --port N`): the portal as seen on this machine."""
-    return f"http://localhost:{port}"
+class Environment(BaseSettings):
+    """The `SMARTSUPPORT_*` environment (plus `OPENAI_API_KEY`), typed and checked by
+    pydantic-settings; an empty variable counts as unset. `load_settings` turns it into
+    `Settings` and a refusal into a `ValidationError` naming the variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_ignore_empty=True, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    database_url: str | None = None
+    data_dir: str = ".smartsupport"
+    secret_key: str | None = None
+    base_url: str = portal_base_url(DEFAULT_PORT)
+    timezone: str = "UTC"
+    currency: str = "PHP"
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_from: str = "SmartSupport <no-reply@localhost>"
+    ai_api_key: str | None = Field(None, validation_alias=AliasChoices(PREFIX + "AI_API_KEY", "OPENAI_API_KEY"))
+    ai_base_url: str | None = None
+    ai_model: str | None = None
+    ai_timeout_seconds: float = Field(20.0, gt=0)
+    allowed_attachment_types: str | None = None  # comma-separated
+    file_store: str = FILE_STORES[0]
+    db_pool_size: int = Field(10, ge=MINIMUMS["db_pool_size"])
+    db_max_overflow: int = Field(20, ge=MINIMUMS["db_max_overflow"])
+    max_attachments_per_ticket: int = Field(20, ge=MINIMUMS["max_attachments_per_ticket"])
+    max_ticket_attachment_bytes: int = Field(50 * 1024 * 1024, ge=MINIMUMS["max_ticket_attachment_bytes"])
+    inbound_poll_seconds: int = Field(60, ge=MINIMUMS["inbound_poll_seconds"])
+    chat_retention_days: int = Field(90, ge=MINIMUMS["chat_retention_days"])
+    timing: str = ""
+
+
+def _message(field: str, value: Any, pydantic_message: str) -> str:
+    """Our wording for a refused setting: the rule, and what was given."""
+    if field in MINIMUMS:
+        return f"must be a whole number of at least {MINIMUMS[field]} (got {value!r})"
+    return f"{pydantic_message[:1].lower()}{pydantic_message[1:]} (got {value!r})"
+
+
+def _environment(overrides: Mapping[str, object] | None) -> Environment:
+    given: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if isinstance(value, (str, int, float, bool)) and str(value) != "":
+            if key.startswith(PREFIX):
+                given[key[len(PREFIX) :].lower()] = str(value)
+            elif key == "OPENAI_API_KEY":
+                given.setdefault("ai_api_key", str(value))
+    try:
+        return Environment(**given)
+    except PydanticValidationError as exc:
+        errors = {}
+        for e in exc.errors():
+            field = str(e["loc"][0]) if e["loc"] else ""
+            errors[PREFIX + field.upper()] = _message(field, e.get("input"), e["msg"])
+        raise ValidationError(errors) from None
 
 
 def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
     """Settings from the environment, with `overrides` (e.g. Streamlit secrets) on top."""
-    env: dict[str, str] = {k: v for k, v in os.environ.items() if k.startswith(("SMARTSUPPORT_", "OPENAI_"))}
-    for key, value in (overrides or {}).items():
-        if isinstance(value, (str, int, float, bool)) and key.startswith(("SMARTSUPPORT_", "OPENAI_")):
-            env[key] = str(value)
-
-    def get(name: str, default: str | None = None) -> str | None:
-        value = env.get("SMARTSUPPORT_" + name)
-        return value if value not in (None, "") else default
-
-    types = get("ALLOWED_ATTACHMENT_TYPES")
+    env = _environment(overrides)
+    store = env.file_store.strip().lower()
+    if store not in FILE_STORES:
+        choices = ", ".join(FILE_STORES)
+        raise ValidationError({PREFIX + "FILE_STORE": f"must be one of {choices} (got {env.file_store!r})"})
+    types = env.allowed_attachment_types
     return Settings(
-        database_url=get("DATABASE_URL"),
-        data_dir=Path(get("DATA_DIR", ".smartsupport")).expanduser().resolve(),
-        secret_key_value=get("SECRET_KEY"),
-        base_url=(get("BASE_URL", portal_base_url(DEFAULT_PORT)) or "").rstrip("/"),
-        timezone=get("TIMEZONE", "UTC") or "UTC",
-        currency=get("CURRENCY", "PHP") or "PHP",
-        smtp_host=get("SMTP_HOST"),
-        smtp_port=int(get("SMTP_PORT", "587") or 587),
-        smtp_username=get("SMTP_USERNAME"),
-        smtp_password=get("SMTP_PASSWORD"),
-        smtp_starttls=_bool(get("SMTP_STARTTLS"), True),
-        smtp_ssl=_bool(get("SMTP_SSL"), False),
-        smtp_from=get("SMTP_FROM", "SmartSupport <no-reply@localhost>") or "",
-        ai_api_key=get("AI_API_KEY") or env.get("OPENAI_API_KEY") or None,
-        ai_base_url=get("AI_BASE_URL"),
-        ai_model=get("AI_MODEL"),
+        database_url=env.database_url,
+        data_dir=Path(env.data_dir).expanduser().resolve(),
+        secret_key_value=env.secret_key,
+        base_url=env.base_url.rstrip("/"),
+        timezone=env.timezone,
+        currency=env.currency,
+        smtp_host=env.smtp_host,
+        smtp_port=env.smtp_port,
+        smtp_username=env.smtp_username,
+        smtp_password=env.smtp_password,
+        smtp_starttls=env.smtp_starttls,
+        smtp_ssl=env.smtp_ssl,
+        smtp_from=env.smtp_from,
+        ai_api_key=env.ai_api_key,
+        ai_base_url=env.ai_base_url,
+        ai_model=env.ai_model,
+        ai_timeout_seconds=env.ai_timeout_seconds,
         allowed_attachment_types=tuple(t.strip().lower() for t in types.split(",")) if types else DEFAULT_ALLOWED_TYPES,
-        file_store=_choice("FILE_STORE", get("FILE_STORE"), FILE_STORES),
-        db_pool_size=_whole("DB_POOL_SIZE", get("DB_POOL_SIZE"), 10, 1),
-        db_max_overflow=_whole("DB_MAX_OVERFLOW", get("DB_MAX_OVERFLOW"), 20, 0),
-        max_attachments_per_ticket=_whole("MAX_ATTACHMENTS_PER_TICKET", get("MAX_ATTACHMENTS_PER_TICKET"), 20, 1),
-        max_ticket_attachment_bytes=_whole(
-            "MAX_TICKET_ATTACHMENT_BYTES", get("MAX_TICKET_ATTACHMENT_BYTES"), 50 * 1024 * 1024, 1
-        ),
-        inbound_poll_seconds=_whole("INBOUND_POLL_SECONDS", get("INBOUND_POLL_SECONDS"), 60, 5),
-        extra={k: v for k, v in env.items()},
+        file_store=store,
+        db_pool_size=env.db_pool_size,
+        db_max_overflow=env.db_max_overflow,
+        max_attachments_per_ticket=env.max_attachments_per_ticket,
+        max_ticket_attachment_bytes=env.max_ticket_attachment_bytes,
+        inbound_poll_seconds=env.inbound_poll_seconds,
+        chat_retention_days=env.chat_retention_days,
+        timing=env.timing.strip(),
     )
 
 

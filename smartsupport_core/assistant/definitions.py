@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..errors import ValidationError
 from ..settings import get_settings
 from ..vocab import RESOLVED_STATUSES
 
@@ -55,14 +54,6 @@ Names are withheld: write {REQUESTER} wherever you address the requester by name
 
 
 def retention_days() -> int:
-    """SMARTSUPPORT_CHAT_RETENTION_DAYS (default 90): chat older than this is purged."""
-    raw = get_settings().extra.get("SMARTSUPPORT_CHAT_RETENTION_DAYS")
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    try:
-        days = int(raw)
-    except ValueError:
-        days = 0
-    if days < 1:
-        raise ValidationError({"SMARTSUPPORT_CHAT_RETENTION_DAYS": "must be a whole number of days, 1 or more."})
-    return days
+    """SMARTSUPPORT_CHAT_RETENTION_DAYS (default 90, at least 1; checked when the settings
+    load): chat older than this is purged."""
+    return get_settings().chat_retention_days

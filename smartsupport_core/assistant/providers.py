@@ -259,12 +259,8 @@ def parse_json_object(text: str) -> dict[str, Any]:
 
 
 def timeout_seconds(settings: Settings) -> float:
-    raw = settings.extra.get("SMARTSUPPORT_AI_TIMEOUT_SECONDS")
-    try:
-        value = float(raw) if raw else DEFAULT_TIMEOUT_SECONDS
-    except ValueError:
-        value = DEFAULT_TIMEOUT_SECONDS
-    return value if value > 0 else DEFAULT_TIMEOUT_SECONDS
+    """`SMARTSUPPORT_AI_TIMEOUT_SECONDS` (checked > 0 when the settings load)."""
+    return settings.ai_timeout_seconds
 
 
 def get_provider(settings: Settings | None = None) -> Provider:
