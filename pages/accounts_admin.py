@@ -35,10 +35,9 @@ if flash:
 def act(call: Callable[..., Employee], *args: object, done: str) -> None:
     """Run one account service in its own transaction; show the outcome."""
     try:
-        with state.session() as s:
+        with state.unit_of_work() as s:
             emp = call(s, user, *args)
             name = emp.full_name
-            s.commit()
     except DomainError as exc:
         st.error(md_escape(str(exc)))
     else:

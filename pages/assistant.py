@@ -98,9 +98,8 @@ if prompt:
             answer = written if isinstance(written, str) else "".join(str(x) for x in written)
             sources = [src.as_json() for src in turn.sources]
             show_sources(sources)
-        with state.session() as s:
+        with state.unit_of_work() as s:
             assistant.save_reply(s, user, answer, turn.sources)
-            s.commit()
         has_conversation = True
 
 left, right = st.columns(2)
@@ -129,7 +128,6 @@ if create:
         st.switch_page(page_file("submit_ticket.py"))
 
 if clear:
-    with state.session() as s:
+    with state.unit_of_work() as s:
         assistant.clear_history(s, user)
-        s.commit()
     st.rerun()

@@ -133,9 +133,8 @@ if allowed(user, Action.RESEND_EMAIL):
                             help="Back to the queue, due now, with the attempt count reset.")
     if st.button("Resend selected", type="primary", disabled=not chosen, key="outbox_resend"):
         try:
-            with state.session() as s:
+            with state.unit_of_work() as s:
                 done = outbox.resend(s, user, chosen)
-                s.commit()
         except ValidationError as exc:
             for field, message in exc.errors.items():
                 st.error(f"{FIELD_LABELS.get(field, field)}: {message}")

@@ -52,9 +52,8 @@ for name in ("first_name", "middle_name", "last_name", "suffix", "image"):
 if saved:
     data = {"first_name": first, "middle_name": middle, "last_name": last, "suffix": suffix}
     try:
-        with state.session() as s:
+        with state.unit_of_work() as s:
             accounts.update_profile(s, user, data, image=image.getvalue() if image else None, remove_image=remove)
-            s.commit()
     except ValidationError as exc:
         st.session_state["profile_errors"] = exc.errors
         st.rerun()
@@ -82,9 +81,8 @@ for name in ("current_password", "password", "password_confirm"):
         st.error(pw_errors[name])
 if changed:
     try:
-        with state.session() as s:
+        with state.unit_of_work() as s:
             updated = accounts.change_password(s, user, current, new, confirm)
-            s.commit()
     except ValidationError as exc:
         st.session_state["password_errors"] = exc.errors
         st.rerun()
@@ -104,9 +102,8 @@ mute = st.toggle(
 )
 if mute != user.mute_non_essential:
     try:
-        with state.session() as s:
+        with state.unit_of_work() as s:
             notifications.set_notification_preference(s, user, mute)
-            s.commit()
     except DomainError as exc:
         st.error(md_escape(str(exc)))
     else:

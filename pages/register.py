@@ -83,9 +83,8 @@ if submitted:
         )
     }
     try:
-        with state.session() as s:
+        with state.unit_of_work() as s:
             employee = accounts.register(s, data)
-            s.commit()
     except ValidationError as exc:
         st.session_state[ERRORS] = exc.errors
         st.rerun()

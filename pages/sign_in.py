@@ -29,9 +29,8 @@ with st.form("sign_in_form"):
 result = None
 if submitted:
     try:
-        with state.session() as s:
+        with state.unit_of_work() as s:  # the attempt (and a lock) is kept whatever the outcome
             result = login.authenticate(s, email, password, auth.client_ip())
-            s.commit()  # the attempt (and a lock) is kept whatever the outcome
     except ValidationError as exc:  # not an e-mail address at all (a control character, too long)
         st.error(md_escape(str(exc)))
 if result is not None:

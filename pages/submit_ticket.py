@@ -206,11 +206,10 @@ if st.button("Submit ticket", type="primary", key=k("submit")):
     }
     files = [(f.name, f.getvalue()) for f in (uploads or [])]
     try:
-        with state.session() as s:
+        with state.unit_of_work() as s:
             me = s.get(Employee, user.id)
             ticket = tickets.submit_ticket(s, me, data, files)
             number, ticket_id = ticket.ticket_number, ticket.id
-            s.commit()
     except ValidationError as exc:
         for field, message in exc.errors.items():
             (slots.get(field) or slots["__all__"]).error(message)

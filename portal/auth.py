@@ -161,9 +161,8 @@ def sync_cookie() -> None:
 
 def sign_out(user: Employee) -> None:
     """End every session of the account (server side) and drop this browser's cookie."""
-    with state.session() as s:
+    with state.unit_of_work() as s:
         login.logout(s, user.id)
-        s.commit()
     st.session_state.pop("user_id", None)
     st.session_state.pop("session_version", None)
     st.session_state.pop(_PENDING_COOKIE, None)

@@ -52,9 +52,8 @@ def apply_change(change: Callable[[Session], object], done: str, notice_key: str
     from portal import state  # state imports Streamlit's runtime pieces; keep this module light
 
     try:
-        with state.session() as s:
+        with state.unit_of_work() as s:
             change(s)
-            s.commit()
     except DomainError as exc:
         show_errors(exc)
         return False

@@ -149,6 +149,15 @@ def session() -> AbstractContextManager[Session]:
     return scope.session()
 
 
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A block whose writes land together: `with state.unit_of_work() as s:` commits when the
+    block ends without an error and rolls back otherwise (the pages' one way to write)."""
+    with session() as s:
+        yield s
+        s.commit()
+
+
 def current_user() -> Employee | None:
     """The signed-in, still-approved, still-active employee, or None (read once per run)."""
     user_id = st.session_state.get("user_id")
