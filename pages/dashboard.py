@@ -1,8 +1,8 @@
-"""SLA dashboard (issues 7 and 15): are we meeting our SLAs, where not, and why.
+"""SLA dashboard: are we meeting our SLAs, where not, and why.
 
 Thin page: the filters become a `ReportFilters`, `portal.reports` returns the core's
 `reporting.Dashboard` (packed ticket rows read from the database, figures in numpy; cached
-60 s per user and filter set). What is drawn is only what is in view (issue 15): the KPI
+60 s per user and filter set). What is drawn is only what is in view: the KPI
 tiles, then what managers look at first (tickets breached now, workload per coordinator),
 then the ONE selected view - the tabs are lazy (`st.tabs(on_change=...)`: a hidden tab's
 content is not built, sent or drawn), and its figures and tables come built from

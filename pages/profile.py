@@ -93,7 +93,7 @@ if changed:
         st.session_state["profile_flash"] = "Password changed. You were signed out on every other device."
         st.rerun()
 
-# --- Notifications (issue 5's preference, stored on core_employee.mute_non_essential) -------------
+# --- Notifications (the preference stored on core_employee.mute_non_essential) ---------------------
 st.subheader("Notifications")
 mute = st.toggle(
     "Mute non-essential e-mails",

@@ -8,8 +8,8 @@ its own attempt counter in `st.session_state`. Our source of truth is `core_empl
 holds across replicas), which that widget cannot delegate to. So the form is ours
 (`login.authenticate`), and the cookie is set and cleared by the server
 (`portal/session_cookie.py`, mounted by `portal/server.py`): HttpOnly, SameSite=Lax, Secure
-under HTTPS, a browser-session cookie unless "keep me signed in" (until issue 13 it was
-written by streamlit-authenticator's JavaScript CookieManager and could not be HttpOnly).
+under HTTPS, a browser-session cookie unless "keep me signed in" (a cookie written by
+streamlit-authenticator's JavaScript CookieManager could not be HttpOnly).
 
 The cookie holds only `login.issue_token(...)`: a signature over user id, session version
 and expiry. It is never trusted by itself: `login.resolve_token` re-reads the account on

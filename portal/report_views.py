@@ -1,7 +1,7 @@
 """What each view of the SLA dashboard draws: compact Plotly figures and the tables as shown.
 
 Built from the core's `reporting.Dashboard` and nothing else. Two rules make the page fast
-and readable (issue 15):
+and readable:
 
 * Compact figures: one trace per series, bars carry only their drill-down target as
   `customdata`, hover text comes from one `hovertemplate` per trace (no per-point text), no

@@ -1,8 +1,8 @@
 """The session cookie, set and cleared by the server: HttpOnly, SameSite=Lax, Secure under HTTPS.
 
 WHY a route of our own: Streamlit scripts talk to the browser over a websocket and cannot
-send a `Set-Cookie` header, so until issue 13 the cookie was written by JavaScript
-(streamlit-authenticator's CookieManager component) and could not be HttpOnly. Streamlit
+send a `Set-Cookie` header, so a cookie written from the script has to go through JavaScript
+(streamlit-authenticator's CookieManager component) and cannot be HttpOnly. Streamlit
 1.67 serves through Starlette and its `st.App` (streamlit/web/server/starlette/
 starlette_app.py, class `App`) takes extra routes and middleware; `portal/server.py` mounts
 `SESSION_PATH` here. After a sign-in the script hands the browser a one-minute *hand-off*

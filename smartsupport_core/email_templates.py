@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from .settings import get_settings
 
-#: How long a requester may reopen a resolved ticket (issue 4); callers may pass their own.
+#: How long a requester may reopen a resolved ticket; callers may pass their own.
 DEFAULT_REOPEN_DAYS = 7
 
 

@@ -1,4 +1,4 @@
-"""Inbound e-mail (issue 17): mail to a help-desk mailbox becomes a ticket or a reply, by the
+"""Inbound e-mail: mail to a help-desk mailbox becomes a ticket or a reply, by the
 same service functions and rules as the portal.
 
 Processing one message (`process_message`, one transaction):

@@ -6,7 +6,7 @@ holds its `core_jobrun` row locked (`FOR UPDATE SKIP LOCKED`): a second worker s
 while it runs, and the job's changes and its "last run" mark commit together — a job that
 fails rolls back entirely and is tried again one interval later.
 
-Adding a job (e.g. the reporting issue's weekly SLA summary) is one line, either here in
+Adding a job (e.g. the weekly SLA summary) is one line, either here in
 `_BUILTIN` or from any module imported by the worker::
 
     from smartsupport_core import jobs
@@ -96,31 +96,31 @@ _BUILTIN = (
         "auto_close",
         dt.timedelta(minutes=15),
         lazy("smartsupport_core.tickets", "auto_close"),
-        "close Resolved tickets whose reopen window has passed (issue 4)",
+        "close Resolved tickets whose reopen window has passed",
     ),
     PeriodicJob(
         "sla_weekly_summary",
         dt.timedelta(days=7),
         lazy("smartsupport_core.reporting.weekly", "send_weekly_summaries"),
-        "e-mail each department head the weekly SLA summary (issue 7)",
+        "e-mail each department head the weekly SLA summary",
     ),
     PeriodicJob(
         "report_refresh",
         dt.timedelta(minutes=5),
         lazy("smartsupport_core.reporting.packed_rows", "refresh_job"),
-        "repack the dashboard's rows of the days written since the last pass (issue 7)",
+        "repack the dashboard's rows of the days written since the last pass",
     ),
     PeriodicJob(
         "chat_retention",
         dt.timedelta(days=1),
         lazy("smartsupport_core.assistant", "purge_expired_job"),
-        "delete assistant conversations older than SMARTSUPPORT_CHAT_RETENTION_DAYS (issue 8)",
+        "delete assistant conversations older than SMARTSUPPORT_CHAT_RETENTION_DAYS",
     ),
     PeriodicJob(
         "inbound_mail",
         dt.timedelta(seconds=5),  # unused (not exclusive): mailboxes are due per SMARTSUPPORT_INBOUND_POLL_SECONDS
         lazy("smartsupport_core.inbound", "poll_job"),
-        "turn mail of the active inbound mailboxes into tickets and replies (issue 17)",
+        "turn mail of the active inbound mailboxes into tickets and replies",
         exclusive=False,
     ),
 )

@@ -218,7 +218,7 @@ class Ticket(Base):
     sla_resolution_minutes: Mapped[float | None] = mapped_column(Float)
     sla_response_met: Mapped[bool | None] = mapped_column(Boolean)
     sla_resolution_met: Mapped[bool | None] = mapped_column(Boolean)
-    # Full-text search (issue 9): the document stored once per row (migration 0004), so
+    # Full-text search: the document stored once per row (migration 0004), so
     # ranking reads it instead of re-parsing subject and description. Deferred: the
     # ticket pages never need it.
     search_vector: Mapped[Any] = mapped_column(TSVECTOR, Computed(SEARCH_DOCUMENT, persisted=True), deferred=True)
@@ -257,7 +257,7 @@ class Ticket(Base):
             "id",
             postgresql_where=text(check_in("status", SPEC_OPEN_INDEX_STATUSES)),
         ),
-        # Queue views (issue 6): "unassigned in my department", "mine", department
+        # Queue views: "unassigned in my department", "mine", department
         # visibility, and the SLA "breached"/"at risk" filters, each ordered by submit_date.
         Index(
             "idx_ticket_queue_unassigned",
@@ -570,7 +570,7 @@ class SavedView(Base):
 
 
 class TicketSeen(Base):
-    """When an employee last opened a ticket (issue 14): "updated by the requester since I
+    """When an employee last opened a ticket: "updated by the requester since I
     last looked" compares the requester's replies with this. One row per viewer and ticket."""
 
     __tablename__ = "core_ticketseen"
@@ -655,7 +655,7 @@ class FileContent(Base):
 
 
 class InboundMailbox(Base):
-    """An IMAP mailbox whose mail becomes tickets and replies (issue 17).
+    """An IMAP mailbox whose mail becomes tickets and replies.
 
     `password_encrypted` is a Fernet token (`secret_box`, key from SMARTSUPPORT_SECRET_KEY);
     the password is never shown again. `uidvalidity`/`last_uid` remember what was processed:

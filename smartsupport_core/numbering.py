@@ -2,8 +2,8 @@
 
 The spec's `COUNT(*)+1` hands the same number to concurrent submitters. Each year has its own
 sequence, `core_ticket_number_{YEAR}`: `nextval` is atomic and takes no lock that lasts, so
-concurrent submissions never wait for each other (issue 9: the former counter row, locked
-until commit, serialised every submission). Numbers are unique (also enforced by
+concurrent submissions never wait for each other (a counter row, locked until commit,
+would serialise every submission). Numbers are unique (also enforced by
 `uk_ticket_number`) and increase in the order they are taken; a submission that fails or is
 rolled back after taking its number leaves a gap (the spec allows gaps; numbers are never
 reused).

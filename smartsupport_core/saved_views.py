@@ -2,7 +2,7 @@
 
 A view is a `QueueFilters` stored as JSON under a name unique per owner. Everyone also has
 built-in views (not rows: they cannot be deleted or overwritten), chosen by role so the
-queue opens on the work that needs the user (issue 14): an admin's first view is "Needs
+queue opens on the work that needs the user: an admin's first view is "Needs
 approval", a coordinator's "Mine and unassigned in my department"; Home's tiles are these
 views (same filters, so the tile's count is the number the queue shows). Views are
 personal: only their owner lists, replaces or deletes them.

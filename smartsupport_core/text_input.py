@@ -1,4 +1,4 @@
-"""One rule for every piece of text that reaches the core (issue 13).
+"""One rule for every piece of text that reaches the core .
 
 Whatever a form, a URL, a JSON body or a test passes as text goes through `clean_text` (one
 field) or `text_errors` (collecting), so every entry point refuses the same things with the

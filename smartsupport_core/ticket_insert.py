@@ -16,8 +16,8 @@ rendered, so they are rendered with a placeholder of the same length (`placehold
 which the statement replaces by the number it takes. The year's sequence must exist
 (`numbering.ensure_sequence`).
 
-WHY plain SQL text: this is the hottest write of the product (issue 9: 500 tickets/s on two
-cores), and building the equivalent SQLAlchemy construct costs more Python time than the
+WHY plain SQL text: this is the hottest write of the product (hundreds of tickets a second;
+`bench/` measures it), and building the equivalent SQLAlchemy construct costs more Python time than the
 server spends on the whole statement. The text is generated from the models' tables (every
 value cast to its column's type), goes through the engine (`exec_driver_sql`: its NUL guard
 and error handling apply; parameters are named after the columns), and is short enough for

@@ -32,7 +32,7 @@ The definitions, and why:
   reply after the viewer last opened the ticket (`core_ticketseen`, written by `mark_seen`
   when the ticket page is shown). Never opened: any requester reply. Open only: at a million
   tickets "open or Resolved" matched thousands of long-resolved tickets nobody had opened
-  since (3.3 s for the coordinator's tile); a requester who is not satisfied reopens.
+  since, and the coordinator's tile waited seconds for them; a requester who is not satisfied reopens.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ user's file name and returns the file's kind or raises `ValidationError`; whiche
 keeps the bytes (files on disk, PostgreSQL) calls the same check, and the stored download
 name comes from `download_name` (the *detected* type's extension, never the user's).
 
-Bounded work (issue 13): a check never holds more than a few MB besides the upload itself.
+Bounded work: a check never holds more than a few MB besides the upload itself.
 * DOCX/XLSX are zips: only the central directory and `[Content_Types].xml` are read. Every
   member's declared size and compression ratio are checked first (`ZIP_MAX_TOTAL_BYTES`,
   `ZIP_MAX_RATIO`), and the one member we inflate is read in `CHUNK` pieces and at most

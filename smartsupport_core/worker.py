@@ -315,7 +315,7 @@ class Worker:
         if not self.config.run_jobs:
             return []
         mono = time.monotonic()
-        # The inbound-mail poll (issue 17) is a job too: look at least as often as it wants to run.
+        # The inbound-mail poll is a job too: look at least as often as it wants to run.
         every = min(self.config.jobs_every, float(self.settings.inbound_poll_seconds))
         if not force and self._jobs_checked_at is not None and mono - self._jobs_checked_at < every:
             return []

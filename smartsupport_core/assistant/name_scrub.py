@@ -1,4 +1,4 @@
-"""Every employee's name out of text bound for a language model (issue 13.6).
+"""Every employee's name out of text bound for a language model.
 
 Why every name: a reply on someone else's ticket says "I asked Ossian Drummerk ...", an
 article says "ask Mia in Facilities". Scrubbing only the people linked to a ticket (requester,

@@ -1,14 +1,14 @@
-"""The dashboard's ticket rows, packed per UTC day of submission (issue 7's performance target).
+"""The dashboard's ticket rows, packed per UTC day of submission (see bench/README.md for how fast).
 
 WHY: the dashboard needs exact percentiles (`percentile_cont`) of ~1M numbers per grouping
 (department, category, priority, coordinator, week, current/previous period) for two
-cohorts. In PostgreSQL every grouping is a sort or an `array_agg` pass over the cohort
-(~8.6 s in all at 1M, 2 cores); shipping the rows to Python costs per row (binary COPY
-~0.7 s, `string_agg` of pre-packed rows ~0.45 s for 1M). Reading whole days costs per byte:
+cohorts. In PostgreSQL every grouping is a sort or an `array_agg` pass over the cohort,
+and shipping the rows to Python costs per row (binary COPY, `string_agg` of pre-packed rows):
+both were measured far slower than reading whole days, which costs per byte:
 `core_reportday` keeps, per UTC day of `submit_date`, every ticket of that day as
 fixed-width big-endian columns (`FIELDS`: all ids, then all submit dates, ...; built by
-`PACKED_SQL` in the database), so the dashboard reads one byte string per day (354 at 1M,
-108 MB, 0.13-0.28 s) and `numpy.frombuffer` turns them into columns.
+`PACKED_SQL` in the database), so the dashboard reads one byte string per day and `numpy.frombuffer` turns them
+into columns (figures: `bench/dashboard.py`, recorded in `bench/README.md`).
 
 Staying exact. Statement-level triggers on `core_ticket` (migration 0005) insert the UTC
 day of every inserted/updated/deleted ticket into `core_reportdirty`. `load` reads, in ONE
@@ -207,7 +207,7 @@ def refresh_if_stale(session: Session, before: dt.date = ALL_DAYS) -> int | None
 
     A dashboard read passes today's UTC day as `before`: the day being written is never
     repacked on the read path (under 40 submitting users every read repacked it, and it was
-    dirty again at once: issue 15's 2.1 s p50); `load` reads it live, and the worker's
+    dirty again at once); `load` reads it live, and the worker's
     `report_refresh` job repacks it every few minutes. Only an optimisation: if it cannot
     run (another refresh holds the lock, a read-only replica, an error), `load` still packs
     the dirty days live."""
