@@ -61,13 +61,6 @@ if user is None or not policy.allowed(user, Action.USE_QUEUE):
     st.stop()
 
 tz = ZoneInfo(get_settings().timezone)
-with state.session() as s:
-    departments, categories = filter_choices(s, user)
-    staff = assignable_staff(s, user)
-    views = saved_views.list_views(s, user)
-staff_names = {i: f"{n} ({d})" for i, n, d in staff}
-views_by_name = {v.name: v for v in views}
-views_by_key = {v.key: v for v in views if v.key}
 
 # --- filters and saved views -------------------------------------------------------------
 
@@ -136,100 +129,145 @@ def on_view_change() -> None:
         show_view_in_url(view.name)
 
 
-# A link to a built-in view (Home's tiles, a shared address) opens that view.
-asked = st.query_params.get("view")
-if asked in views_by_key and st.session_state.get("q_view_asked") != asked:
-    st.session_state["q_view_asked"] = asked
-    st.session_state["q_view_next"] = views_by_key[asked].name
-    st.session_state["q_view_load"] = True
-# Saving or deleting a view picks the view to show on the next run (the selectbox is drawn by then).
-if (next_view := st.session_state.pop("q_view_next", None)) in views_by_name:
-    st.session_state["q_view"] = next_view
-    if st.session_state.pop("q_view_load", False):
-        load_filters(views_by_name[next_view].filters)
-if "q_view" not in st.session_state or st.session_state["q_view"] not in views_by_name:
-    st.session_state["q_view"] = views[0].name  # the role's default view
-    load_filters(views[0].filters)
-
 st.title("Ticket queue")
-queue_tab, canned_tab = st.tabs(["Queue", "Canned responses"])
+# Only the open tab runs (and reads what it shows): switching tabs is a rerun, as in the admin
+# console. The queue tab's widgets keep their values while the other tab is open (persist_state).
+queue_tab, canned_tab = st.tabs(["Queue", "Canned responses"], key="q_tab", on_change="rerun")
+ON_PAGE = "page"  # persist_state: kept while the other tab is open, dropped on a page switch
 
-with queue_tab:
-    top = st.columns([3, 3, 2])
-    top[0].selectbox("View", list(views_by_name), key="q_view", on_change=on_view_change)
-    top[1].multiselect(
-        "Columns",
-        OPTIONAL_COLUMNS,
-        default=list(DEFAULT_COLUMNS),
-        key="q_columns",
-        format_func=COLUMN_TITLES.__getitem__,
-    )
-    with top[2].popover("Save or delete view"):
-        name = st.text_input("Save current filters as", key="q_view_name", max_chars=100)
-        overwrite = st.checkbox("Replace a view with the same name", key="q_view_overwrite")
-        if st.button("Save view", key="q_view_save"):
-            try:
+if queue_tab.open:
+    with state.session() as s:
+        departments, categories = filter_choices(s, user)
+        staff = assignable_staff(s, user)
+        views = saved_views.list_views(s, user)
+    staff_names = {i: f"{n} ({d})" for i, n, d in staff}
+    views_by_name = {v.name: v for v in views}
+    views_by_key = {v.key: v for v in views if v.key}
+
+    # A link to a built-in view (Home's tiles, a shared address) opens that view.
+    asked = st.query_params.get("view")
+    if asked in views_by_key and st.session_state.get("q_view_asked") != asked:
+        st.session_state["q_view_asked"] = asked
+        st.session_state["q_view_next"] = views_by_key[asked].name
+        st.session_state["q_view_load"] = True
+    # Saving or deleting a view picks the view to show on the next run (the selectbox is drawn by then).
+    if (next_view := st.session_state.pop("q_view_next", None)) in views_by_name:
+        st.session_state["q_view"] = next_view
+        if st.session_state.pop("q_view_load", False):
+            load_filters(views_by_name[next_view].filters)
+    if "q_view" not in st.session_state or st.session_state["q_view"] not in views_by_name:
+        st.session_state["q_view"] = views[0].name  # the role's default view
+        load_filters(views[0].filters)
+
+    with queue_tab:
+        top = st.columns([3, 3, 2])
+        top[0].selectbox("View", list(views_by_name), key="q_view", persist_state=ON_PAGE, on_change=on_view_change)
+        top[1].multiselect(
+            "Columns",
+            OPTIONAL_COLUMNS,
+            default=list(DEFAULT_COLUMNS),
+            key="q_columns", persist_state=ON_PAGE,
+            format_func=COLUMN_TITLES.__getitem__,
+        )
+        with top[2].popover("Save or delete view"):
+            name = st.text_input("Save current filters as", key="q_view_name", max_chars=100)
+            overwrite = st.checkbox("Replace a view with the same name", key="q_view_overwrite")
+            if st.button("Save view", key="q_view_save"):
+                try:
+                    with state.session() as s:
+                        saved = saved_views.save_view(
+                            s, user, name, current_filters(), overwrite=overwrite
+                        )
+                        s.commit()
+                    st.session_state["q_view_next"] = saved.name
+                    st.session_state["q_notice"] = f"Saved view '{saved.name}'."
+                    st.rerun()
+                except ValidationError as exc:
+                    show_errors(exc)
+            current = views_by_name[st.session_state["q_view"]]
+            if not current.builtin and st.button(f"Delete view '{current.name}'", key="q_view_delete"):
                 with state.session() as s:
-                    saved = saved_views.save_view(
-                        s, user, name, current_filters(), overwrite=overwrite
-                    )
+                    saved_views.delete_view(s, user, current.id)
                     s.commit()
-                st.session_state["q_view_next"] = saved.name
-                st.session_state["q_notice"] = f"Saved view '{saved.name}'."
+                st.session_state["q_view_next"] = views[0].name
+                st.session_state["q_view_load"] = True
+                st.session_state["q_notice"] = f"Deleted view '{current.name}'."
                 st.rerun()
-            except ValidationError as exc:
-                show_errors(exc)
-        current = views_by_name[st.session_state["q_view"]]
-        if not current.builtin and st.button(f"Delete view '{current.name}'", key="q_view_delete"):
-            with state.session() as s:
-                saved_views.delete_view(s, user, current.id)
-                s.commit()
-            st.session_state["q_view_next"] = views[0].name
-            st.session_state["q_view_load"] = True
-            st.session_state["q_notice"] = f"Deleted view '{current.name}'."
-            st.rerun()
-    if notice := st.session_state.pop("q_notice", None):
-        st.success(md_escape(notice))
+        if notice := st.session_state.pop("q_notice", None):
+            st.success(md_escape(notice))
 
-    with st.expander("Filters"):
-        c = st.columns(4)
-        c[0].multiselect("Status", STATUS_ORDER, key="qf_statuses")
-        c[1].multiselect("Priority", PRIORITY_ORDER, key="qf_priorities")
-        c[2].selectbox("Department", [None, *departments], key="qf_department", format_func=lambda v: v or "Any")
-        c[3].selectbox("Category", [None, *categories], key="qf_category", format_func=lambda v: v or "Any")
-        c = st.columns(4)
-        assignee_choices: list[str | int] = [*ASSIGNEE_LABELS, *staff_names]
-        if st.session_state.get("qf_assignee") not in assignee_choices:
-            st.session_state["qf_assignee"] = "anyone"
-        c[0].selectbox(
-            "Assignee",
-            assignee_choices,
-            key="qf_assignee",
-            format_func=lambda v: ASSIGNEE_LABELS[v] if isinstance(v, str) else staff_names.get(v, "someone else"),
-        )
-        c[1].selectbox(
-            "SLA", [None, *SLA_LABELS], key="qf_sla", format_func=lambda v: SLA_LABELS.get(v, "Any") if v else "Any"
-        )
-        c[2].date_input("Created from", key="qf_from")
-        c[3].date_input("Created to", key="qf_to")
-        c = st.columns([3, 3, 2, 1, 1])
-        c[0].text_input("Search subject and description (or a ticket number)", key="qf_text", max_chars=200)
-        c[1].multiselect("State", list(STATE_LABELS), key="qf_states", format_func=STATE_LABELS.__getitem__)
-        c[2].selectbox("Sort by", COLUMNS, key="qf_sort", format_func=lambda v: SORT_TITLES.get(v, v))
-        c[3].toggle("Descending", key="qf_desc")
-        c[4].selectbox("Rows", PAGE_SIZES, key="q_page_size", index=1)
+        with st.expander("Filters"):
+            c = st.columns(4)
+            c[0].multiselect("Status", STATUS_ORDER, key="qf_statuses", persist_state=ON_PAGE)
+            c[1].multiselect("Priority", PRIORITY_ORDER, key="qf_priorities", persist_state=ON_PAGE)
+            c[2].selectbox(
+                "Department",
+                [None, *departments],
+                key="qf_department",
+                persist_state=ON_PAGE,
+                format_func=lambda v: v or "Any",
+            )
+            c[3].selectbox(
+                "Category",
+                [None, *categories],
+                key="qf_category",
+                persist_state=ON_PAGE,
+                format_func=lambda v: v or "Any",
+            )
+            c = st.columns(4)
+            assignee_choices: list[str | int] = [*ASSIGNEE_LABELS, *staff_names]
+            if st.session_state.get("qf_assignee") not in assignee_choices:
+                st.session_state["qf_assignee"] = "anyone"
+            c[0].selectbox(
+                "Assignee",
+                assignee_choices,
+                key="qf_assignee", persist_state=ON_PAGE,
+                format_func=lambda v: ASSIGNEE_LABELS[v] if isinstance(v, str) else staff_names.get(v, "someone else"),
+            )
+            c[1].selectbox(
+                "SLA",
+                [None, *SLA_LABELS],
+                key="qf_sla",
+                persist_state=ON_PAGE,
+                format_func=lambda v: SLA_LABELS.get(v, "Any") if v else "Any",
+            )
+            c[2].date_input("Created from", key="qf_from", persist_state=ON_PAGE)
+            c[3].date_input("Created to", key="qf_to", persist_state=ON_PAGE)
+            c = st.columns([3, 3, 2, 1, 1])
+            c[0].text_input(
+                "Search subject and description (or a ticket number)",
+                key="qf_text",
+                persist_state=ON_PAGE,
+                max_chars=200,
+            )
+            c[1].multiselect(
+                "State",
+                list(STATE_LABELS),
+                key="qf_states",
+                persist_state=ON_PAGE,
+                format_func=STATE_LABELS.__getitem__,
+            )
+            c[2].selectbox(
+                "Sort by",
+                COLUMNS,
+                key="qf_sort",
+                persist_state=ON_PAGE,
+                format_func=lambda v: SORT_TITLES.get(v, v),
+            )
+            c[3].toggle("Descending", key="qf_desc", persist_state=ON_PAGE)
+            c[4].selectbox("Rows", PAGE_SIZES, key="q_page_size", persist_state=ON_PAGE, index=1)
 
-    filters = current_filters()
-    signature = json.dumps(filters.to_dict(), sort_keys=True) + f"|{st.session_state['q_page_size']}"
-    if st.session_state.get("q_signature") != signature:
-        st.session_state["q_signature"] = signature
-        st.session_state["q_page"] = 1
-    # A full run is the user looking at the queue: the "new" badge counts from here.
-    previous_look = st.session_state.get("q_seen_at")
-    st.session_state["q_seen_at"] = dt.datetime.now(dt.UTC)
-    st.session_state.setdefault("q_badge_since", st.session_state["q_seen_at"])
-    if previous_look is not None:
-        st.session_state["q_badge_since"] = previous_look
+        filters = current_filters()
+        signature = json.dumps(filters.to_dict(), sort_keys=True) + f"|{st.session_state['q_page_size']}"
+        if st.session_state.get("q_signature") != signature:
+            st.session_state["q_signature"] = signature
+            st.session_state["q_page"] = 1
+        # A full run is the user looking at the queue: the "new" badge counts from here.
+        previous_look = st.session_state.get("q_seen_at")
+        st.session_state["q_seen_at"] = dt.datetime.now(dt.UTC)
+        st.session_state.setdefault("q_badge_since", st.session_state["q_seen_at"])
+        if previous_look is not None:
+            st.session_state["q_badge_since"] = previous_look
 
 
 def table_key(grid: dict) -> str:
@@ -437,7 +475,12 @@ def live_grid(filters: QueueFilters, page_size: int, columns: tuple[str, ...]) -
     head[0].markdown(f"**{result.total}{more}** tickets · showing {first} to {last}")
     if new_count:
         head[1].badge(f"{new_count} new since your last look", icon=":material/fiber_new:", color="orange")
-    head[2].toggle("Select several", key="q_multi", help="Select several tickets to change them together.")
+    head[2].toggle(
+        "Select several",
+        key="q_multi",
+        persist_state=ON_PAGE,
+        help="Select several tickets to change them together.",
+    )
     if stale:
         st.info("The queue changed since it was loaded; the selected rows stay where they are.")
         if st.button("Show the latest order", key="q_reload"):
@@ -461,7 +504,7 @@ def live_grid(filters: QueueFilters, page_size: int, columns: tuple[str, ...]) -
             },
         )
         if result.pages > 1:
-            st.pagination(result.pages, key="q_page")
+            st.pagination(result.pages, key="q_page", persist_state=ON_PAGE)
     with right.container(key="q_panel", border=True):
         ids = focus_ids(grid)
         with state.session() as s:
@@ -500,70 +543,72 @@ def live_grid(filters: QueueFilters, page_size: int, columns: tuple[str, ...]) -
     )
 
 
-with queue_tab:
-    live_grid(
-        filters,
-        int(st.session_state["q_page_size"]),
-        tuple(c for c in OPTIONAL_COLUMNS if c in st.session_state.get("q_columns", DEFAULT_COLUMNS)),
-    )
+if queue_tab.open:
+    with queue_tab:
+        live_grid(
+            filters,
+            int(st.session_state["q_page_size"]),
+            tuple(c for c in OPTIONAL_COLUMNS if c in st.session_state.get("q_columns", DEFAULT_COLUMNS)),
+        )
 
 
 # --- canned responses --------------------------------------------------------------------
 
-with canned_tab:
-    may_share = policy.allowed(user, Action.MANAGE_SHARED_CANNED)
-    st.caption(
-        "Placeholders: " + ", ".join(f"`{{{name}}}` ({meaning})" for name, meaning in canned.PLACEHOLDERS.items())
-    )
-    with state.session() as s:
-        templates = canned.list_canned(s, user)
-    for item in templates:
-        editable = not item.shared or may_share
-        with st.expander(("Shared · " if item.shared else "Mine · ") + item.title):
-            st.text(item.body)
-            if editable:
-                title = st.text_input("Title", value=item.title, key=f"cr_title_{item.id}", max_chars=100)
-                body = st.text_area("Text", value=item.body, key=f"cr_body_{item.id}")
-                cc = st.columns(2)
-                if cc[0].button("Save", key=f"cr_save_{item.id}"):
-                    try:
+if canned_tab.open:
+    with canned_tab:
+        may_share = policy.allowed(user, Action.MANAGE_SHARED_CANNED)
+        st.caption(
+            "Placeholders: " + ", ".join(f"`{{{name}}}` ({meaning})" for name, meaning in canned.PLACEHOLDERS.items())
+        )
+        with state.session() as s:
+            templates = canned.list_canned(s, user)
+        for item in templates:
+            editable = not item.shared or may_share
+            with st.expander(("Shared · " if item.shared else "Mine · ") + item.title):
+                st.text(item.body)
+                if editable:
+                    title = st.text_input("Title", value=item.title, key=f"cr_title_{item.id}", max_chars=100)
+                    body = st.text_area("Text", value=item.body, key=f"cr_body_{item.id}")
+                    cc = st.columns(2)
+                    if cc[0].button("Save", key=f"cr_save_{item.id}"):
+                        try:
+                            with state.session() as s:
+                                canned.update_canned(s, user, item.id, title, body)
+                                s.commit()
+                            st.rerun()
+                        except DomainError as exc:
+                            st.error(md_escape(str(exc)))
+                    if cc[1].button("Delete", key=f"cr_delete_{item.id}"):
                         with state.session() as s:
-                            canned.update_canned(s, user, item.id, title, body)
+                            canned.delete_canned(s, user, item.id)
                             s.commit()
                         st.rerun()
-                    except DomainError as exc:
-                        st.error(md_escape(str(exc)))
-                if cc[1].button("Delete", key=f"cr_delete_{item.id}"):
+        with st.form("cr_new", clear_on_submit=True):
+            st.subheader("New canned response")
+            title = st.text_input("Title", max_chars=100, key="cr_new_title")
+            body = st.text_area("Text", key="cr_new_body")
+            shared = st.checkbox("Shared with all coordinators", key="cr_new_shared", disabled=not may_share)
+            if st.form_submit_button("Add"):
+                try:
                     with state.session() as s:
-                        canned.delete_canned(s, user, item.id)
+                        canned.create_canned(s, user, title, body, shared=shared)
                         s.commit()
                     st.rerun()
-    with st.form("cr_new", clear_on_submit=True):
-        st.subheader("New canned response")
-        title = st.text_input("Title", max_chars=100, key="cr_new_title")
-        body = st.text_area("Text", key="cr_new_body")
-        shared = st.checkbox("Shared with all coordinators", key="cr_new_shared", disabled=not may_share)
-        if st.form_submit_button("Add"):
+                except DomainError as exc:
+                    show_errors(exc)
+
+        st.subheader("Fill in for a ticket")
+        grid = st.session_state.get("q_grid")
+        numbers = {r.number: r.id for r in grid["rows"]} if grid else {}
+        if templates and numbers:
+            cc = st.columns(2)
+            pick = cc[0].selectbox("Canned response", templates, format_func=lambda c: c.title, key="cr_pick")
+            number = cc[1].selectbox("Ticket (from the queue page shown)", list(numbers), key="cr_ticket")
             try:
                 with state.session() as s:
-                    canned.create_canned(s, user, title, body, shared=shared)
-                    s.commit()
-                st.rerun()
+                    text = canned.render_canned(s, user, pick.id, numbers[number])
+                st.text_area("Ready to paste into the reply", value=text, key=f"cr_out_{pick.id}_{number}", height=160)
             except DomainError as exc:
-                show_errors(exc)
-
-    st.subheader("Fill in for a ticket")
-    grid = st.session_state.get("q_grid")
-    numbers = {r.number: r.id for r in grid["rows"]} if grid else {}
-    if templates and numbers:
-        cc = st.columns(2)
-        pick = cc[0].selectbox("Canned response", templates, format_func=lambda c: c.title, key="cr_pick")
-        number = cc[1].selectbox("Ticket (from the queue page shown)", list(numbers), key="cr_ticket")
-        try:
-            with state.session() as s:
-                text = canned.render_canned(s, user, pick.id, numbers[number])
-            st.text_area("Ready to paste into the reply", value=text, key=f"cr_out_{pick.id}_{number}", height=160)
-        except DomainError as exc:
-            st.error(md_escape(str(exc)))
-    else:
-        st.caption("Add a canned response and load tickets in the queue to fill one in here.")
+                st.error(md_escape(str(exc)))
+        else:
+            st.caption("Add a canned response and load tickets in the queue to fill one in here.")

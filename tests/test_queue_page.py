@@ -236,3 +236,38 @@ def test_employee_cannot_reach_the_queue(session: Session) -> None:
     assert not direct.exception, direct.exception
     assert not direct.dataframe and "Ticket queue" not in [t.value for t in direct.title]
     assert [e.value for e in direct.error] == ["You are not allowed to work the ticket queue."]
+
+
+def _tab(at: AppTest, label: str) -> AppTest:
+    """Open one of the lazy tabs (what a click on the tab does: a rerun with its label)."""
+    at.session_state["q_tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_canned_responses_tab_is_drawn_only_when_open(session: Session) -> None:
+    coord, mine, *_ = _world(session)
+    at = _open(coord)
+    at.multiselect(key="qf_statuses").set_value(["Open"]).run()
+    # The queue tab: no canned-response widgets (nothing of that tab is read or drawn)
+    assert "cr_new_title" not in {w.key for w in at.text_input}
+    assert len(at.dataframe) == 1
+
+    at = _tab(at, "Canned responses")
+    assert "cr_new_title" in {w.key for w in at.text_input}
+    assert not at.dataframe and "qf_text" not in {w.key for w in at.text_input}  # the queue is not drawn
+    at.text_input(key="cr_new_title").set_value("Looking")
+    at.text_area(key="cr_new_body").set_value("Hi, I am on {ticket_number}.")
+    next(b for b in at.button if b.label == "Add").click().run()
+    assert not at.exception, at.exception
+    # the queue page shown before is what "Fill in for a ticket" offers
+    assert at.selectbox(key="cr_pick").value.title == "Looking"
+    number = at.selectbox(key="cr_ticket").value
+    assert number in {t.ticket_number for t in mine} or number.startswith("TKT")
+    assert any(f"I am on {number}." in a.value for a in at.text_area if a.key.startswith("cr_out_"))
+
+    # back to the queue: the filters chosen before the switch are still there
+    at = _tab(at, "Queue")
+    assert at.multiselect(key="qf_statuses").value == ["Open"]
+    assert len(at.dataframe) == 1 and "cr_new_title" not in {w.key for w in at.text_input}
