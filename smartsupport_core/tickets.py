@@ -828,6 +828,24 @@ def count_my_tickets(session: Session, actor: Employee, state: str | None = None
     return session.scalar(select(func.count()).select_from(Ticket).where(*_own(actor, state))) or 0
 
 
+def count_my_tickets_by_state(session: Session, actor: Employee) -> dict[str, int]:
+    """What `count_my_tickets` says for each of `ticket_states.MY_STATES`, in one statement
+    (one `count(*) FILTER (WHERE <state>)` per state over the actor's own tickets): My tickets'
+    caption and the employee's Home tiles."""
+    require(actor, Action.VIEW_OWN_TICKETS)
+    now = _now()
+    states = ticket_states.MY_STATES
+    row = session.execute(
+        select(
+            *(
+                func.count().filter(ticket_states.condition(x, now=now, until=now, viewer_id=actor.id))
+                for x in states
+            )
+        ).where(*_own(actor, None))
+    ).one()
+    return {str(x): int(n or 0) for x, n in zip(states, row, strict=True)}
+
+
 @dataclass(frozen=True)
 class SearchHit:
     ticket: Ticket

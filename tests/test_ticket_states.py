@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from smartsupport_core import ticket_states as ts
-from smartsupport_core.models import Ticket, TicketComment
+from smartsupport_core import tickets
+from smartsupport_core.models import Employee, Ticket, TicketComment
 from smartsupport_core.vocab import Role
 from tests.factories import make_employee, make_ticket
 
@@ -132,3 +133,23 @@ def test_next_due_is_the_earliest_running_clock(session: Session, world: dict) -
     assert due["resolution_due_soon"] == NOW + H  # answered: only the resolution clock
     assert due["held_due_soon"] is None  # On Hold, answered: nothing runs
     assert due["resolved"] is None and due["closed_late"] is None
+
+
+def test_my_counts_in_one_statement_are_the_per_state_counts(session: Session, world: dict, engine: Engine) -> None:
+    """My tickets and the employee's Home count the three states in one statement: the same
+    numbers as one count per state, and as the rows each state lists."""
+    me = session.get(Employee, world["new"].employee_id)  # Alice requested every ticket here
+    statements: list[str] = []
+
+    def on_statement(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        counts = tickets.count_my_tickets_by_state(session, me)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+    assert len(statements) == 1, statements
+    assert counts == {str(x): tickets.count_my_tickets(session, me, x) for x in ts.MY_STATES}
+    assert counts == {"open": 17, "waiting_for_requester": 3, "awaiting_confirmation": 2}
+    assert counts == {str(x): len(tickets.list_my_tickets(session, me, state=x)) for x in ts.MY_STATES}
