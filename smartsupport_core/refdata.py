@@ -118,8 +118,8 @@ CHOICES_FINGERPRINT = (
     "md5(concat_ws('#', "
     "(SELECT string_agg(concat_ws(',', r.name, r.is_active), '|' ORDER BY r.id) FROM core_department r), "
     "(SELECT string_agg(concat_ws(',', r.name, r.is_active), '|' ORDER BY r.id) FROM core_ticketcategory r), "
-    "(SELECT string_agg(concat_ws(',', r.id, r.first_name, r.last_name, r.department, r.role, r.is_active, r.status),"
-    " '|' ORDER BY r.id) FROM core_employee r WHERE r.role IN ("
+    "(SELECT string_agg(concat_ws(',', r.id, r.first_name, r.middle_name, r.last_name, r.suffix, r.email,"
+    " r.department, r.role, r.is_active, r.status), '|' ORDER BY r.id) FROM core_employee r WHERE r.role IN ("
     + ", ".join(f"'{role}'" for role in STAFF_ROLES)
     + "))))"
 )
@@ -130,6 +130,9 @@ class Staff:
     id: int
     name: str  # first and last name
     department: str
+    role: str  # coordinator or admin (who may be assigned what: `tickets.assignable_staff`)
+    full_name: str  # as `Employee.full_name` (with a middle name and suffix)
+    email: str  # tells apart two people of the same name (`triage.people_names`)
 
 
 @dataclass(frozen=True)
@@ -149,8 +152,8 @@ def _load_choices(session: Session) -> Choices:
     categories = session.scalars(
         select(TicketCategory.name).order_by(TicketCategory.is_active.is_(False), TicketCategory.name)
     )
-    staff = session.execute(
-        select(Employee.id, Employee.first_name, Employee.last_name, Employee.department)
+    staff = session.scalars(
+        select(Employee)
         .where(
             Employee.role.in_(STAFF_ROLES),
             Employee.is_active.is_(True),
@@ -161,7 +164,9 @@ def _load_choices(session: Session) -> Choices:
     return Choices(
         tuple(departments),
         tuple(categories),
-        tuple(Staff(r.id, f"{r.first_name} {r.last_name}", r.department) for r in staff),
+        tuple(
+            Staff(e.id, f"{e.first_name} {e.last_name}", e.department, e.role, e.full_name, e.email) for e in staff
+        ),
     )
 
 

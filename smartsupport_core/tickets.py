@@ -554,20 +554,18 @@ def reopen_ticket(
 # --- assignment and priority --------------------------------------------------------------
 
 
-def assignable_staff(session: Session, ticket: Ticket) -> list[Employee]:
-    """Who a ticket may be assigned to: active admins and its department's coordinators."""
-    return list(
-        session.scalars(
-            select(Employee)
-            .where(
-                Employee.status == AccountStatus.APPROVED.value,
-                Employee.is_active.is_(True),
-                (Employee.role == Role.ADMIN.value)
-                | ((Employee.role == Role.COORDINATOR.value) & (Employee.department == ticket.department)),
-            )
-            .order_by(Employee.first_name, Employee.last_name, Employee.id)
-        )
-    )
+def may_be_assigned(role: str | None, department: str | None, ticket_department: str | None) -> bool:
+    """The assignment rule for an active, approved account: any admin, or a coordinator of
+    the ticket's own department (`assign_ticket` enforces it, `assignable_staff` lists by it)."""
+    return role == Role.ADMIN.value or (role == Role.COORDINATOR.value and department == ticket_department)
+
+
+def assignable_staff(session: Session, ticket: Ticket) -> list[refdata.Staff]:
+    """Who a ticket may be assigned to: active, approved admins and its department's
+    coordinators (`may_be_assigned`), from the cached staff list (`refdata.choices`: active,
+    approved coordinators and admins, by last and first name; one fingerprint statement, none
+    when the run has already asked for it)."""
+    return [p for p in refdata.choices(session).staff if may_be_assigned(p.role, p.department, ticket.department)]
 
 
 def assign_ticket(
@@ -585,7 +583,7 @@ def assign_ticket(
     ticket = _lock(session, actor, ticket_id, expected_version, Action.ASSIGN_TICKET)
     if ticket.status not in {s.value for s in OPEN_STATUSES}:
         raise ValidationError({"assigned_to": f"A {ticket.status} ticket cannot be reassigned"})
-    if assignee is not None and assignee.role == Role.COORDINATOR.value and assignee.department != ticket.department:
+    if assignee is not None and not may_be_assigned(assignee.role, assignee.department, ticket.department):
         raise ValidationError(
             {"assigned_to": f"{assignee.full_name} is a coordinator of {assignee.department}, not {ticket.department}"}
         )

@@ -8,7 +8,7 @@ per ticket, what `ticket_actions` says this actor may do on it now (the staff mo
 workflow table, whether they may assign it or change its priority, the admin's approve /
 reject; a coordinator acts as staff only on their department's or assigned tickets), and the
 people it may be assigned to (`tickets.assignable_staff`: the ticket's department's
-coordinators and the admins). For
+coordinators and the admins, from the cached staff list). For
 several tickets, only what every one of them allows (`common`). The services check again on
 save (`queue_edits.apply_grid_edits`); these lists only keep refused choices off the screen.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import policy, tickets
+from . import policy, refdata, tickets
 from .models import Employee, Ticket
 from .policy import Action
 from .ticket_actions import ticket_actions
@@ -52,7 +52,7 @@ class Choices:
         return bool(self.statuses or self.assignees or self.priorities or self.may_approve or self.may_reject)
 
 
-def people_names(staff: Sequence[Employee]) -> list[tuple[int, str]]:
+def people_names(staff: Sequence[Employee | refdata.Staff]) -> list[tuple[int, str]]:
     """(id, name) per person; a name two people share gets their e-mail address too."""
     seen: dict[str, int] = {}
     for e in staff:
