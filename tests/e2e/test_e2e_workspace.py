@@ -23,6 +23,7 @@ from tests.e2e.harness import (
     key_locator,
     sign_in,
     wait_idle,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -183,6 +184,14 @@ def test_workspace_per_role(portal, portal_db, admin_account, new_page):
         got = [(t.status, t.assigned_to_id, t.priority) for t in s.query(Ticket).filter(Ticket.id.in_(ids["triage"]))]
     assert got == [("In Progress", ivan, "High")] * 5
     screenshot(coord, "queue-coordinator")
+    # the Canned responses tab is drawn only when opened (a click is a rerun), and back again
+    coord.get_by_role("tab", name="Canned responses").click()
+    expect_text(coord, "New canned response")
+    grids = coord.locator("[data-testid='stDataFrame']")
+    wait_until(lambda: grids.count() == 0, 30, "the queue grid gone while the other tab is open")
+    coord.get_by_role("tab", name="Queue").click()
+    expect_text(coord, "showing 1 to")
+    wait_until(lambda: grids.count() == 1, 30, "the queue grid back")
     goto(coord, portal, f"ticket?id={ids['held']}")
     expect_text(coord, "Printer on floor 2 prints blank pages")
     assert "Casey Coordinator-Longname" in coord.locator("[data-testid='stMain']").inner_text()  # not cut
