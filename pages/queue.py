@@ -463,8 +463,10 @@ def live_grid(filters: QueueFilters, page_size: int, columns: tuple[str, ...]) -
         grid = new_grid(grid_signature, result.rows)
     stale = False
     if grid["rows"] != result.rows:
-        if not selected_positions(grid):
-            grid["rows"] = result.rows  # same key: no selection to keep, the scroll stays
+        # Same key: the scroll stays. With a selection, only while the rows keep their order
+        # (a row's age and SLA state change with the clock on every run; its place does not).
+        if not selected_positions(grid) or [r.id for r in grid["rows"]] == [r.id for r in result.rows]:
+            grid["rows"] = result.rows
         else:
             stale = True
 
@@ -481,11 +483,6 @@ def live_grid(filters: QueueFilters, page_size: int, columns: tuple[str, ...]) -
         persist_state=ON_PAGE,
         help="Select several tickets to change them together.",
     )
-    if stale:
-        st.info("The queue changed since it was loaded; the selected rows stay where they are.")
-        if st.button("Show the latest order", key="q_reload"):
-            new_grid(grid_signature, result.rows)
-            st.rerun(scope="fragment")
 
     left, right = st.columns([5, 2], gap="small")
     with left.container(key="q_grid_box"):
@@ -505,6 +502,11 @@ def live_grid(filters: QueueFilters, page_size: int, columns: tuple[str, ...]) -
         )
         if result.pages > 1:
             st.pagination(result.pages, key="q_page", persist_state=ON_PAGE)
+        if stale:  # under the grid: the notice appearing after a save does not push the rows down
+            st.info("The queue changed since it was loaded; the selected rows stay where they are.")
+            if st.button("Show the latest order", key="q_reload"):
+                new_grid(grid_signature, result.rows)
+                st.rerun(scope="fragment")
     with right.container(key="q_panel", border=True):
         ids = focus_ids(grid)
         with state.session() as s:
