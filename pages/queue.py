@@ -174,11 +174,10 @@ if queue_tab.open:
             overwrite = st.checkbox("Replace a view with the same name", key="q_view_overwrite")
             if st.button("Save view", key="q_view_save"):
                 try:
-                    with state.session() as s:
+                    with state.unit_of_work() as s:
                         saved = saved_views.save_view(
                             s, user, name, current_filters(), overwrite=overwrite
                         )
-                        s.commit()
                     st.session_state["q_view_next"] = saved.name
                     st.session_state["q_notice"] = f"Saved view '{saved.name}'."
                     st.rerun()
@@ -186,9 +185,8 @@ if queue_tab.open:
                     show_errors(exc)
             current = views_by_name[st.session_state["q_view"]]
             if not current.builtin and st.button(f"Delete view '{current.name}'", key="q_view_delete"):
-                with state.session() as s:
+                with state.unit_of_work() as s:
                     saved_views.delete_view(s, user, current.id)
-                    s.commit()
                 st.session_state["q_view_next"] = views[0].name
                 st.session_state["q_view_load"] = True
                 st.session_state["q_notice"] = f"Deleted view '{current.name}'."
@@ -474,7 +472,8 @@ def live_grid(filters: QueueFilters, page_size: int, columns: tuple[str, ...]) -
     more = "+" if result.total_capped else ""
     first = (page - 1) * page_size + 1 if result.rows else 0
     last = first + len(result.rows) - 1 if result.rows else 0
-    head[0].markdown(f"**{result.total}{more}** tickets · showing {first} to {last}")
+    noun = "ticket" if result.total == 1 and not more else "tickets"
+    head[0].markdown(f"**{result.total}{more}** {noun} · showing {first} to {last}")
     if new_count:
         head[1].badge(f"{new_count} new since your last look", icon=":material/fiber_new:", color="orange")
     head[2].toggle(
@@ -574,16 +573,14 @@ if canned_tab.open:
                     cc = st.columns(2)
                     if cc[0].button("Save", key=f"cr_save_{item.id}"):
                         try:
-                            with state.session() as s:
+                            with state.unit_of_work() as s:
                                 canned.update_canned(s, user, item.id, title, body)
-                                s.commit()
                             st.rerun()
                         except DomainError as exc:
                             st.error(md_escape(str(exc)))
                     if cc[1].button("Delete", key=f"cr_delete_{item.id}"):
-                        with state.session() as s:
+                        with state.unit_of_work() as s:
                             canned.delete_canned(s, user, item.id)
-                            s.commit()
                         st.rerun()
         with st.form("cr_new", clear_on_submit=True):
             st.subheader("New canned response")
@@ -592,9 +589,8 @@ if canned_tab.open:
             shared = st.checkbox("Shared with all coordinators", key="cr_new_shared", disabled=not may_share)
             if st.form_submit_button("Add"):
                 try:
-                    with state.session() as s:
+                    with state.unit_of_work() as s:
                         canned.create_canned(s, user, title, body, shared=shared)
-                        s.commit()
                     st.rerun()
                 except DomainError as exc:
                     show_errors(exc)

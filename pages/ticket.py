@@ -105,6 +105,7 @@ if ticket_id is None:  # reached without a ticket: find one by its number
 flash = st.session_state.pop(f"ticket_flash_{ticket_id}", None)
 if flash:
     st.success(flash)
+    st.toast(flash, icon=":material/check_circle:")  # seen too by someone scrolled down to the composer
 
 # The version the user saw on the previous run: actions are judged against it.
 seen_key = f"ticket_seen_version_{ticket_id}"
@@ -164,9 +165,8 @@ def act(label: str, fn: Callable[..., object], *args: object, **kwargs: object) 
     """Run one core service as the user, commit, and reload with a message (or show the
     error and return False)."""
     try:
-        with state.session() as s:
+        with state.unit_of_work() as s:
             fn(s, s.get(Employee, user.id), *args, **kwargs)
-            s.commit()
     except ValidationError as exc:
         show_errors(exc)
         return False
