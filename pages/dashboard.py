@@ -37,20 +37,6 @@ if user is None:
 st.title("SLA dashboard")
 
 ALL = "All"
-KPI_HELP = {
-    "open_backlog": "Tickets open at the end of the range (New, Open, In Progress, On Hold).",
-    "created": "Tickets submitted in the range.",
-    "resolved": "Tickets first resolved in the range (a reopen keeps the first resolution).",
-    "response_p50": "Median first response of tickets created in the range, on the SLA clock.",
-    "response_p90": "90th percentile first response of tickets created in the range, on the SLA clock.",
-    "resolution_p50": "Median resolution time (On Hold excluded) of tickets resolved in the range.",
-    "resolution_p90": "90th percentile resolution time of tickets resolved in the range.",
-    "response_compliance": "Created in the range: share answered within target (unanswered past due count as missed).",
-    "resolution_compliance": "Resolved in the range: share resolved within target.",
-    "breached_open": "Open at the end of the range with the response or resolution target already missed.",
-    "reopen_rate": "Resolved in the range: share reopened afterwards.",
-    "satisfaction": "Average requester rating (1-5) given in the range.",
-}
 
 grants = state.grants_of(user)
 try:
@@ -177,7 +163,7 @@ for start in range(0, len(data.kpis), PER_ROW):
             fmt(kpi.value),
             delta=reporting.change_text(kpi.change, kpi.unit),
             delta_color="inverse" if kpi.better == "lower" else "normal",
-            help=f"{KPI_HELP[kpi.key]} Previous period: {fmt(kpi.previous)}.",
+            help=f"{kpi.help} Previous period: {fmt(kpi.previous)}.",
             border=True,
         )
 top = reports.view_for(user, grants, filters, "top", tz)

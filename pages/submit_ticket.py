@@ -14,7 +14,7 @@ import streamlit as st
 
 from portal import state
 from portal.safe_text import md_escape
-from smartsupport_core import tickets
+from smartsupport_core import ticket_forms, tickets
 from smartsupport_core.errors import DomainError, ValidationError
 from smartsupport_core.models import Employee
 from smartsupport_core.settings import get_settings
@@ -128,8 +128,8 @@ for definition in category.required_fields or []:
     name = definition["name"]
     label = definition.get("label") or name
     conditional = definition.get("required_if")
-    if conditional and not all(str(values.get(f) or "") == str(v) for f, v in conditional.items()):
-        continue  # e.g. "describe the issue" only when the issue is Other
+    if not ticket_forms.applies(definition, values):
+        continue
     shown = label + (" *" if definition.get("required") or conditional else "")
     kind = definition.get("type", "text")
     key = f"submit_{ck}_{name}"

@@ -119,16 +119,7 @@ try:
         history = tickets.list_history(s, me, ticket_id)
         files = tickets.list_attachments(s, me, ticket_id)
         can = ticket_actions(s, me, ticket)
-        people = {
-            e.id: e
-            for e in s.query(Employee).filter(
-                Employee.id.in_(
-                    {ticket.employee_id, ticket.assigned_to_id}
-                    | {c.user_id for c in comments}
-                    | {h.changed_by_id for h in history}
-                )
-            )
-        }
+        people = tickets.people_on_ticket(s, ticket, comments, history)
         staff_choices = tickets.assignable_staff(s, ticket) if can.may_assign else []
         tokens = {a.id: attachments.download_token(s, me, a.id) for a in files}
         previews = {a.id: attachments.preview_content(s, me, a.id) for a in files}

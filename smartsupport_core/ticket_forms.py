@@ -231,11 +231,18 @@ def _clean_field(definition: Mapping[str, Any], value: Any, today_: dt.date) -> 
     raise ValueError(f"{label} has an unknown field type {kind!r}")
 
 
+def applies(definition: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    """Whether a field is asked at all given the answers so far: a field with `required_if`
+    only when its condition holds (e.g. "describe the issue" only when the issue is Other).
+    The form page and the validation below use this one rule."""
+    condition = definition.get("required_if") or {}
+    return all(str(data.get(k) or "") == str(v) for k, v in condition.items())
+
+
 def _required(definition: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
     if definition.get("required"):
         return True
-    condition = definition.get("required_if") or {}
-    return bool(condition) and all(str(data.get(k) or "") == str(v) for k, v in condition.items())
+    return bool(definition.get("required_if")) and applies(definition, data)
 
 
 def validate_submission(

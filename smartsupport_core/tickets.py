@@ -758,6 +758,20 @@ def list_comments(session: Session, actor: Employee, ticket_id: int) -> list[Tic
     return list(session.scalars(stmt.order_by(TicketComment.created_at, TicketComment.id)))
 
 
+def people_on_ticket(
+    session: Session, ticket: Ticket, comments: Sequence[TicketComment], history: Sequence[TicketStatusHistory]
+) -> dict[int, Employee]:
+    """Everyone the ticket page names: requester, assignee, comment authors and whoever moved
+    the status - from rows the caller has already read through the policy (`get_ticket`,
+    `list_comments`, `list_history`), so this reveals no one new."""
+    ids = {ticket.employee_id, ticket.assigned_to_id} | {c.user_id for c in comments}
+    ids |= {h.changed_by_id for h in history}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(select(Employee).where(Employee.id.in_(ids)))}
+
+
 def list_history(session: Session, actor: Employee, ticket_id: int) -> list[TicketStatusHistory]:
     get_ticket(session, actor, ticket_id)
     return list(

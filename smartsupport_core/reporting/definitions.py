@@ -47,22 +47,95 @@ class KpiDef:
     label: str
     unit: str  # count | minutes | percent | score
     better: str  # higher | lower: how the page colours the change
+    help: str = ""  # one sentence for people (the page's tooltip)
 
 
 #: The KPI tiles in page order; definitions in the module docstring.
 KPI_DEFS: tuple[KpiDef, ...] = (
-    KpiDef("open_backlog", "Open backlog", "count", "lower"),
-    KpiDef("created", "Created", "count", "lower"),
-    KpiDef("resolved", "Resolved", "count", "higher"),
-    KpiDef("response_p50", "Median first response", "minutes", "lower"),
-    KpiDef("response_p90", "p90 first response", "minutes", "lower"),
-    KpiDef("resolution_p50", "Median resolution", "minutes", "lower"),
-    KpiDef("resolution_p90", "p90 resolution", "minutes", "lower"),
-    KpiDef("response_compliance", "Response SLA met", "percent", "higher"),
-    KpiDef("resolution_compliance", "Resolution SLA met", "percent", "higher"),
-    KpiDef("breached_open", "Open and breached", "count", "lower"),
-    KpiDef("reopen_rate", "Reopen rate", "percent", "lower"),
-    KpiDef("satisfaction", "Satisfaction (1-5)", "score", "higher"),
+    KpiDef(
+        "open_backlog",
+        "Open backlog",
+        "count",
+        "lower",
+        "Tickets open at the end of the range (New, Open, In Progress, On Hold).",
+    ),
+    KpiDef(
+        "created",
+        "Created",
+        "count",
+        "lower",
+        "Tickets submitted in the range.",
+    ),
+    KpiDef(
+        "resolved",
+        "Resolved",
+        "count",
+        "higher",
+        "Tickets first resolved in the range (a reopen keeps the first resolution).",
+    ),
+    KpiDef(
+        "response_p50",
+        "Median first response",
+        "minutes",
+        "lower",
+        "Median first response of tickets created in the range, on the SLA clock.",
+    ),
+    KpiDef(
+        "response_p90",
+        "p90 first response",
+        "minutes",
+        "lower",
+        "90th percentile first response of tickets created in the range, on the SLA clock.",
+    ),
+    KpiDef(
+        "resolution_p50",
+        "Median resolution",
+        "minutes",
+        "lower",
+        "Median resolution time (On Hold excluded) of tickets resolved in the range.",
+    ),
+    KpiDef(
+        "resolution_p90",
+        "p90 resolution",
+        "minutes",
+        "lower",
+        "90th percentile resolution time of tickets resolved in the range.",
+    ),
+    KpiDef(
+        "response_compliance",
+        "Response SLA met",
+        "percent",
+        "higher",
+        "Created in the range: share answered within target (unanswered past due count as missed).",
+    ),
+    KpiDef(
+        "resolution_compliance",
+        "Resolution SLA met",
+        "percent",
+        "higher",
+        "Resolved in the range: share resolved within target.",
+    ),
+    KpiDef(
+        "breached_open",
+        "Open and breached",
+        "count",
+        "lower",
+        "Open at the end of the range with the response or resolution target already missed.",
+    ),
+    KpiDef(
+        "reopen_rate",
+        "Reopen rate",
+        "percent",
+        "lower",
+        "Resolved in the range: share reopened afterwards.",
+    ),
+    KpiDef(
+        "satisfaction",
+        "Satisfaction (1-5)",
+        "score",
+        "higher",
+        "Average requester rating (1-5) given in the range.",
+    ),
 )
 
 
@@ -118,6 +191,7 @@ class Kpi:
     better: str
     value: float | None
     previous: float | None
+    help: str = ""
 
     @property
     def change(self) -> float | None:

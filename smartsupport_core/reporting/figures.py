@@ -198,7 +198,10 @@ def to_kpis(figures: dict[str, Any]) -> list[Kpi]:
     def num(v: Any) -> float | None:
         return None if v is None else float(v)
 
-    return [Kpi(d.key, d.label, d.unit, d.better, num(figures[d.key][0]), num(figures[d.key][1])) for d in KPI_DEFS]
+    return [
+        Kpi(d.key, d.label, d.unit, d.better, num(figures[d.key][0]), num(figures[d.key][1]), d.help)
+        for d in KPI_DEFS
+    ]
 
 
 @dataclass
