@@ -252,12 +252,18 @@ def page_path(spec: PageSpec) -> str:
 
 def in_session(page, log: TimingLog, spec: PageSpec) -> Sample | None:
     """A sidebar click to idle; None (and a note) when it did not settle within TIMEOUT_S."""
+    return timed_click(page, log, CLICK_JS, link_selector(spec), spec.title, f"no sidebar link for {spec.title}")
+
+
+def timed_click(page, log: TimingLog, js: str, arg: object, what: str, missing: str) -> Sample | None:
+    """Click (`js` returns the click's time, or null when there is nothing to click) to idle;
+    None (and a note) when it did not settle within TIMEOUT_S. Shared with dashboard_browser."""
     log.new_runs()  # whatever ran before the click is not this click's
     load = os.getloadavg()[0]
-    t0 = page.evaluate(CLICK_JS, link_selector(spec))
+    t0 = page.evaluate(js, arg)
     if t0 is None:
-        raise RuntimeError(f"no sidebar link for {spec.title}")
-    done = wait_settled(page, f"click on {spec.title}")
+        raise RuntimeError(missing)
+    done = wait_settled(page, f"click on {what}")
     if done is None:
         return None
     return Sample(done["idle"] - t0, done["running"] - t0, (load + os.getloadavg()[0]) / 2, log.new_runs())

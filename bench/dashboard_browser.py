@@ -39,6 +39,7 @@ from browser import (  # bench/browser.py, beside this file
     check_database,
     fresh,
     summarise,
+    timed_click,
     timed_portal,
     wait_settled,
 )
@@ -62,15 +63,8 @@ CLICK_TEXT_JS = """
 
 def click(page, log: TimingLog, selector: str, text: str = "") -> Sample | None:
     """Click to idle; None (and a note) when it did not settle in time (`browser.wait_settled`)."""
-    log.new_runs()
-    load = os.getloadavg()[0]
-    t0 = page.evaluate(CLICK_TEXT_JS, [selector, text])
-    if t0 is None:
-        raise RuntimeError(f"nothing to click: {selector} {text!r}")
-    done = wait_settled(page, f"click on {text or selector}")
-    if done is None:
-        return None
-    return Sample(done["idle"] - t0, done["running"] - t0, (load + os.getloadavg()[0]) / 2, log.new_runs())
+    missing = f"nothing to click: {selector} {text!r}"
+    return timed_click(page, log, CLICK_TEXT_JS, [selector, text], text or selector, missing)
 
 
 def choose_department(page, log: TimingLog, name: str) -> Sample | None:

@@ -198,20 +198,11 @@ if queue_tab.open:
             c = st.columns(4)
             c[0].multiselect("Status", STATUS_ORDER, key="qf_statuses", persist_state=ON_PAGE)
             c[1].multiselect("Priority", PRIORITY_ORDER, key="qf_priorities", persist_state=ON_PAGE)
-            c[2].selectbox(
-                "Department",
-                [None, *departments],
-                key="qf_department",
-                persist_state=ON_PAGE,
-                format_func=lambda v: v or "Any",
-            )
-            c[3].selectbox(
-                "Category",
-                [None, *categories],
-                key="qf_category",
-                persist_state=ON_PAGE,
-                format_func=lambda v: v or "Any",
-            )
+            for col, label, names, key in (
+                (c[2], "Department", departments, "qf_department"),
+                (c[3], "Category", categories, "qf_category"),
+            ):
+                col.selectbox(label, [None, *names], key=key, persist_state=ON_PAGE, format_func=lambda v: v or "Any")
             c = st.columns(4)
             assignee_choices: list[str | int] = [*ASSIGNEE_LABELS, *staff_names]
             if st.session_state.get("qf_assignee") not in assignee_choices:

@@ -19,9 +19,9 @@ from . import audit, policy
 from .errors import PermissionDenied, ValidationError
 from .models import Employee, TicketRating
 from .policy import Action
-from .vocab import RESOLVED_STATUSES, AuditAction
+from .vocab import RESOLVED_STATUS_VALUES, AuditAction
 
-RATEABLE_STATUSES = tuple(s.value for s in RESOLVED_STATUSES)
+RATEABLE_STATUSES = RESOLVED_STATUS_VALUES
 MIN_RATING, MAX_RATING = 1, 5
 MAX_COMMENT = 2000
 

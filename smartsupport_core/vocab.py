@@ -54,6 +54,7 @@ NOT_CLOSED_STATUSES: tuple[TicketStatus, ...] = (*OPEN_STATUSES, TicketStatus.RE
 #: Resolved, whether or not closed since: what a requester may rate and where the assistant
 #: finds resolutions of similar tickets.
 RESOLVED_STATUSES: tuple[TicketStatus, ...] = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+RESOLVED_STATUS_VALUES: tuple[str, ...] = tuple(s.value for s in RESOLVED_STATUSES)
 FINAL_STATUSES: tuple[TicketStatus, ...] = (
     TicketStatus.CLOSED,
     TicketStatus.REJECTED,

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from ..settings import get_settings
-from ..vocab import RESOLVED_STATUSES
+from ..vocab import RESOLVED_STATUS_VALUES
 
 MAX_MESSAGE_CHARS = 2000
 #: At most this many characters of an answer are shown and stored (a model can stream
@@ -22,7 +22,7 @@ OWN_TICKET_SOURCES = 3
 RESOLUTION_SOURCES = 3
 PASSAGE_CHARS = 700
 FALLBACK_CATEGORY = "Others"
-RESOLVED_VALUES = tuple(s.value for s in RESOLVED_STATUSES)
+RESOLVED_VALUES = RESOLVED_STATUS_VALUES
 TICKET_NUMBER = re.compile(r"\bTKT\d{6,}\b", re.IGNORECASE)
 
 SYSTEM_PROMPT = """You are the SmartSupport help-desk assistant of this company.

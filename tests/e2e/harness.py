@@ -470,3 +470,25 @@ def expect_text(page, text: str, timeout: float = 60) -> str:
         raise AssertionError(f"{exc}\nscreenshot: {shot}\npage text:\n{main_text(page)[:1500]}") from None
     wait_idle(page)
     return main_text(page)
+
+
+def add_person(
+    s, email: str, first: str, last: str, role: str, department: str, company_id: str, *, password: str
+) -> int:
+    """An approved account written straight to the database (a journey's cast), its id."""
+    from smartsupport_core.models import Employee
+    from smartsupport_core.passwords import hash_password
+
+    emp = Employee(
+        first_name=first,
+        last_name=last,
+        email=email,
+        company_id=company_id,
+        department=department,
+        role=role,
+        status="Approved",
+        password=hash_password(password),
+    )
+    s.add(emp)
+    s.flush()
+    return emp.id

@@ -15,10 +15,12 @@ selection.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 
 from tests.e2e.harness import (
+    add_person,
     exceptions_shown,
     expect_text,
     goto,
@@ -32,6 +34,7 @@ from tests.e2e.harness import (
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Bulk#Queue2026"
+person = functools.partial(add_person, password=PASSWORD)
 ROW_HEIGHT = 35  # Streamlit's dataframe: header and rows are 35 px high
 TOLERANCE = 40  # px a scroll position may move (a line of text appearing above, rounding)
 REFLOW = 150  # px the ticket page may move when a reply is added (about one message's height)
@@ -106,17 +109,6 @@ def click_row(page, index: int) -> None:
         y = box["y"] + ROW_HEIGHT * (index + 1) - top + ROW_HEIGHT / 2
     page.mouse.click(box["x"] + 14, y)
     wait_idle(page)
-
-
-def person(s, email: str, first: str, last: str, role: str, department: str, company_id: str) -> int:
-    from smartsupport_core.models import Employee
-    from smartsupport_core.passwords import hash_password
-
-    emp = Employee(first_name=first, last_name=last, email=email, company_id=company_id,
-                   department=department, role=role, status="Approved", password=hash_password(PASSWORD))
-    s.add(emp)
-    s.flush()
-    return emp.id
 
 
 def needs_approval(portal_db, user_id: int) -> list[int]:

@@ -9,12 +9,14 @@ Home, the queue and the ticket page per role go to docs/screenshots/ (the README
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.harness import (
+    add_person,
     choose,
     click_button,
     exceptions_shown,
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WIDTH, HEIGHT = 1440, 900
 PASSWORD = "Work#Space2026"
+person = functools.partial(add_person, password=PASSWORD)
 ROW_HEIGHT = 35  # Streamlit's dataframe: header and rows are 35 px high
 
 
@@ -38,17 +41,6 @@ def screenshot(page, name: str) -> None:
     assert exceptions_shown(page) == [], f"{name}: a stack trace is shown"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
-def person(s, email: str, first: str, last: str, role: str, department: str, company_id: str) -> int:
-    from smartsupport_core.models import Employee
-    from smartsupport_core.passwords import hash_password
-
-    emp = Employee(first_name=first, last_name=last, email=email, company_id=company_id,
-                   department=department, role=role, status="Approved", password=hash_password(PASSWORD))
-    s.add(emp)
-    s.flush()
-    return emp.id
 
 
 def tile_counts(page) -> dict[str, str]:
