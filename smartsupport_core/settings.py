@@ -165,35 +165,17 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
     if store not in FILE_STORES:
         choices = ", ".join(FILE_STORES)
         raise ValidationError({PREFIX + "FILE_STORE": f"must be one of {choices} (got {env.file_store!r})"})
-    types = env.allowed_attachment_types
-    return Settings(
-        database_url=env.database_url,
-        data_dir=Path(env.data_dir).expanduser().resolve(),
-        secret_key_value=env.secret_key,
-        base_url=env.base_url.rstrip("/"),
-        timezone=env.timezone,
-        currency=env.currency,
-        smtp_host=env.smtp_host,
-        smtp_port=env.smtp_port,
-        smtp_username=env.smtp_username,
-        smtp_password=env.smtp_password,
-        smtp_starttls=env.smtp_starttls,
-        smtp_ssl=env.smtp_ssl,
-        smtp_from=env.smtp_from,
-        ai_api_key=env.ai_api_key,
-        ai_base_url=env.ai_base_url,
-        ai_model=env.ai_model,
-        ai_timeout_seconds=env.ai_timeout_seconds,
-        allowed_attachment_types=tuple(t.strip().lower() for t in types.split(",")) if types else DEFAULT_ALLOWED_TYPES,
-        file_store=store,
-        db_pool_size=env.db_pool_size,
-        db_max_overflow=env.db_max_overflow,
-        max_attachments_per_ticket=env.max_attachments_per_ticket,
-        max_ticket_attachment_bytes=env.max_ticket_attachment_bytes,
-        inbound_poll_seconds=env.inbound_poll_seconds,
-        chat_retention_days=env.chat_retention_days,
-        timing=env.timing.strip(),
+    values = env.model_dump()  # the same names as Settings' fields, but for these:
+    types = values.pop("allowed_attachment_types")
+    values["secret_key_value"] = values.pop("secret_key")
+    values["data_dir"] = Path(env.data_dir).expanduser().resolve()
+    values["base_url"] = env.base_url.rstrip("/")
+    values["allowed_attachment_types"] = (
+        tuple(x.strip().lower() for x in types.split(",")) if types else DEFAULT_ALLOWED_TYPES
     )
+    values["file_store"] = store
+    values["timing"] = env.timing.strip()
+    return Settings(**values)
 
 
 _current: Settings | None = None
