@@ -14,8 +14,9 @@ portal does:
   coordinators (16%) read their queue (queue.query_queue, first page), move a ticket of
                      their department (assign to self + Open -> In Progress, or
                      In Progress -> Resolved), comment publicly or internally;
-  admins (4%)        approve New tickets (New -> Open), read the dashboard
-                     (reporting.dashboard over the last 90 days).
+  admins (4%)        approve New tickets (New -> Open), open the dashboard (its summary part
+                     over the last 90 days, as the page's first open), open another view
+                     of it (one other part, as a tab's first open).
 Per operation it reports the count, operations per second and latency percentiles; domain
 refusals (a conflict with someone else's change, a move someone else made first) are
 counted apart from errors. Afterwards it checks every acknowledged write is in the database
@@ -47,7 +48,7 @@ from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from smartsupport_core import migrate  # noqa: E402
+from smartsupport_core import migrate, reporting  # noqa: E402
 from smartsupport_core.db import drop_database, ensure_database, throwaway_url  # noqa: E402
 from smartsupport_core.errors import Conflict, DomainError  # noqa: E402
 from smartsupport_core.models import Employee, Ticket, TicketComment, TicketStatusHistory  # noqa: E402
@@ -295,16 +296,21 @@ def run_user(engine, user_id: int, seed: int, deadline: float, rec: Recorder) ->
             rec.moves.append((tid, TicketStatus.OPEN.value, version_after))
 
     def dashboard(s: Session) -> None:
-        from smartsupport_core import reporting
+        read_dashboard(s, actor)
 
-        read_dashboard(reporting, s, actor)
+    def dashboard_view(s: Session) -> None:
+        read_dashboard(s, actor, rng.choice([p for p in reporting.PARTS if p != "summary"]))
 
     if role is Role.EMPLOYEE:
         ops = [("submit", submit, 0.6), ("comment", comment_own, 0.4)]
     elif role is Role.COORDINATOR:
         ops = [("read_queue", read_queue, 0.4), ("update_status", move, 0.4), ("comment", comment_staff, 0.2)]
     else:
-        ops = [("update_status", approve, 0.7), ("read_dashboard", dashboard, 0.3)]
+        ops = [
+            ("update_status", approve, 0.6),
+            ("read_dashboard", dashboard, 0.3),
+            ("read_dashboard_view", dashboard_view, 0.1),
+        ]
     names = [o[0] for o in ops]
     fns = {o[0]: o[1] for o in ops}
     weights = [o[2] for o in ops]
@@ -313,11 +319,13 @@ def run_user(engine, user_id: int, seed: int, deadline: float, rec: Recorder) ->
         timed(op, fns[op])
 
 
-def read_dashboard(reporting, session: Session, actor: Employee) -> None:
-    """The whole dashboard's data for the last 90 days (what the page computes)."""
+def read_dashboard(session: Session, actor: Employee, part: str = "summary") -> None:
+    """One part of the dashboard's data for the last 90 days: "summary" is what the page
+    computes when a manager opens it (KPIs, weekly trends, breached/due soon, workload);
+    another part is what opening that view computes."""
     today = dt.date.today()
     filters = reporting.ReportFilters(start=today - dt.timedelta(days=90), end=today)
-    reporting.dashboard(session, actor, filters)
+    reporting.dashboard(session, actor, filters, parts=(part,))
 
 
 def worker_process(url: str, users: list[tuple[int, int]], duration: float, out: mp.Queue) -> None:

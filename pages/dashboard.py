@@ -2,7 +2,9 @@
 
 Thin page: the filters become a `ReportFilters`, `portal.reports` returns the core's
 `reporting.Dashboard` (packed ticket rows read from the database, figures in numpy; cached
-60 s per user and filter set). What is drawn is only what is in view: the KPI
+60 s per user and filter set), one part at a time: opening the page computes the summary
+(KPIs, weekly trends, breached/due soon, workload), a view's part is computed when the view
+is first opened (`report_views.PART_OF`). What is drawn is only what is in view: the KPI
 tiles, then what managers look at first (tickets breached now, workload per coordinator),
 then the ONE selected view - the tabs are lazy (`st.tabs(on_change=...)`: a hidden tab's
 content is not built, sent or drawn), and its figures and tables come built from

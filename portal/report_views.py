@@ -354,6 +354,17 @@ def top(data: Dashboard, tz: str) -> ViewContent:
     )
 
 
+#: View -> the part of the data it is built from (`reporting.PARTS`).
+PART_OF: dict[str, str] = {
+    "top": "summary",
+    "Trends": "summary",
+    "Breakdown": "breakdowns",
+    "Resolution times": "resolution",
+    "Backlog": "backlog",
+    "Arrivals": "arrivals",
+    "Breached / due soon": "summary",
+}
+
 BUILDERS: dict[str, Callable[..., ViewContent]] = {
     "top": top,
     "Trends": trends,

@@ -1,8 +1,9 @@
 """Short-lived cache of the SLA dashboard's data, per actor and filter set.
 
 Reports are aggregates over up to millions of tickets; a manager flipping between tabs or
-clicking bars reruns the page many times a minute, so the computed `reporting.Dashboard` is
-kept for 60 s, and so are the filter boxes' choices and the tickets behind a clicked bar
+clicking bars reruns the page many times a minute, so each computed part of the
+`reporting.Dashboard` (`reporting.PARTS`: the summary on opening, a view's part when the view
+opens) is kept for 60 s, and so are the filter boxes' choices and the tickets behind a clicked bar
 (the drill-down stays on screen while the user reruns the page). The key holds everything
 visibility depends on (role, department, user id, the departments the user heads, read on
 every run by the page) plus the filters, so two users never share
@@ -27,16 +28,22 @@ TTL_SECONDS = 60
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Computing the dashboard ...")
-def dashboard(role: str, department: str, user_id: int, grants: tuple, filters_key: tuple) -> reporting.Dashboard:
+def dashboard(
+    role: str, department: str, user_id: int, grants: tuple, filters_key: tuple, part: str
+) -> reporting.Dashboard:
+    """One part of the data (`reporting.PARTS`): a first open computes only the summary, a
+    view's part when the view is first opened."""
     with state.session() as s:
         actor = s.get(Employee, user_id)
-        data = reporting.dashboard(s, actor, reporting.ReportFilters(*filters_key))
+        data = reporting.dashboard(s, actor, reporting.ReportFilters(*filters_key), parts=(part,))
         s.rollback()
     return data
 
 
-def for_user(user: Employee, grants: Grants, filters: reporting.ReportFilters) -> reporting.Dashboard:
-    return dashboard(user.role, user.department, user.id, grants.key(), filters.key())
+def for_user(
+    user: Employee, grants: Grants, filters: reporting.ReportFilters, part: str = "summary"
+) -> reporting.Dashboard:
+    return dashboard(user.role, user.department, user.id, grants.key(), filters.key(), part)
 
 
 @st.cache_resource(ttl=TTL_SECONDS, max_entries=500, show_spinner=False)
@@ -46,7 +53,7 @@ def _view(
     """The BUILT figures and tables of one view (shared, never mutated: `st.plotly_chart`
     copies a figure before serialising it), so a rerun neither rebuilds nor re-validates them;
     the same key as `dashboard` plus the view and its choices."""
-    data = dashboard(role, department, user_id, grants, filters_key)
+    data = dashboard(role, department, user_id, grants, filters_key, report_views.PART_OF[view])
     return report_views.BUILDERS[view](data, *args)
 
 

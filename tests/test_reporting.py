@@ -423,3 +423,41 @@ def test_numbers_equal_direct_sql(session: Session, world: World) -> None:
     assert {x.key: x.value for x in d.kpis} == {
         x.key: x.value for x in reporting.kpis(session, world.admin, PERIOD, now=NOW)
     }
+
+
+FIELDS_OF_PART = {
+    "summary": ("kpis", "trends", "due_soon", "workload"),
+    "breakdowns": ("breakdowns",),
+    "resolution": ("distribution", "histogram"),
+    "backlog": ("backlog",),
+    "arrivals": ("heatmap",),
+}
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)  # type: ignore[union-attr]
+    if hasattr(a, "equals"):
+        return a.equals(b)  # type: ignore[union-attr]
+    return a == b
+
+
+@pytest.mark.parametrize("part", list(reporting.PARTS))
+def test_each_part_alone_equals_the_whole(session: Session, world: World, part: str) -> None:
+    """The page computes one part per view (a first open only the summary): each part alone
+    gives exactly what the whole computation gives, and nothing of the other parts."""
+    assert set(FIELDS_OF_PART) == set(reporting.PARTS)
+    whole = reporting.dashboard(session, world.admin, PERIOD, now=NOW)
+    alone = reporting.dashboard(session, world.admin, PERIOD, now=NOW, parts=(part,))
+    assert alone.parts == {part} and whole.parts == set(reporting.PARTS)
+    for name in FIELDS_OF_PART[part]:
+        assert getattr(alone, name) is not None and _same(getattr(alone, name), getattr(whole, name)), name
+    others = {name for p, names in FIELDS_OF_PART.items() if p != part for name in names} - set(FIELDS_OF_PART[part])
+    assert all(getattr(alone, name) is None for name in others)
+
+
+def test_parts_are_checked(session: Session, world: World) -> None:
+    with pytest.raises(ValidationError, match="Dashboard part: everything is not one of summary"):
+        reporting.dashboard(session, world.admin, PERIOD, now=NOW, parts=("everything",))
+    with pytest.raises(PermissionDenied):  # the policy whatever part is asked for
+        reporting.dashboard(session, world.requester, PERIOD, now=NOW, parts=("backlog",))

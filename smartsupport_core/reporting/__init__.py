@@ -56,7 +56,7 @@ and the due-soon list describe *now* (dimension filters apply, the date range do
 """
 
 from . import board, definitions, figures, formatting, lists, packed_rows, rules, tables, weekly
-from .board import dashboard
+from .board import PARTS, dashboard
 from .definitions import (
     AGE_BOUNDS_DAYS,
     AGE_LABELS,
@@ -146,6 +146,7 @@ __all__ = [
     "NEVER_ANSWERED_OK",
     "OPEN_VALUES",
     "PACKED_DIMENSIONS",
+    "PARTS",
     "QUANTILES",
     "RESOLUTION_BOUNDS_HOURS",
     "RESOLUTION_LABELS",

@@ -202,24 +202,27 @@ class Kpi:
 
 @dataclass
 class Dashboard:
-    """Everything the dashboard page shows, for one actor and filter set."""
+    """What the dashboard page shows, for one actor and filter set: the fields of the parts
+    computed (`board.PARTS`, named in `parts`); the others are None."""
 
     filters: ReportFilters
     computed_at: dt.datetime
-    kpis: list[Kpi]
-    trends: pd.DataFrame
-    breakdowns: dict[str, pd.DataFrame]
-    distribution: pd.DataFrame
-    histogram: pd.DataFrame
-    backlog: pd.DataFrame
-    due_soon: pd.DataFrame
-    heatmap: pd.DataFrame
-    workload: pd.DataFrame
+    parts: frozenset[str] = frozenset()
+    kpis: list[Kpi] | None = None
+    trends: pd.DataFrame | None = None
+    breakdowns: dict[str, pd.DataFrame] | None = None
+    distribution: pd.DataFrame | None = None
+    histogram: pd.DataFrame | None = None
+    backlog: pd.DataFrame | None = None
+    due_soon: pd.DataFrame | None = None
+    heatmap: pd.DataFrame | None = None
+    workload: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def breached_now(self) -> pd.DataFrame:
         """The breached tickets of the breached/due-soon list (`ticket_states.breached`)."""
+        assert self.due_soon is not None, "the summary part holds the due-soon list"
         return self.due_soon[self.due_soon["breached"].astype(bool)].reset_index(drop=True)
 
 

@@ -206,27 +206,42 @@ def to_kpis(figures: dict[str, Any]) -> list[Kpi]:
 
 @dataclass
 class Figures:
-    kpis: dict[str, Any]
+    kpis: dict[str, Any] | None
     created: pd.DataFrame
     resolved: pd.DataFrame
 
+
+#: Row kinds of the cohort frames: "week", "heat" (created), "hist" (resolved) and each
+#: breakdown dimension (`PACKED_DIMENSIONS`). A caller names the kinds it shows, so a first
+#: open of the page groups by week only, not by every dimension, hour and bucket.
+ALL_KINDS: frozenset[str] = frozenset({"week", "heat", "hist", *PACKED_DIMENSIONS})
 
 #: The two cohorts' groupings run side by side (numpy releases the GIL): ~45% less wall
 #: time on two idle cores. Shared by all requests; a busy pool only queues.
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reporting")
 
 
-def start_figures(session: Session, mask: RowMask, p: Period, now: dt.datetime) -> Callable[[], Figures]:
-    """Read the packed rows, start both cohorts' groupings in `_POOL`, compute the KPIs here;
-    returns the function that waits for the groupings. The caller may query meanwhile."""
+def start_figures(
+    session: Session,
+    mask: RowMask,
+    p: Period,
+    now: dt.datetime,
+    kinds: frozenset[str] = ALL_KINDS,
+    *,
+    with_kpis: bool = True,
+) -> Callable[[], Figures]:
+    """Read the packed rows, start both cohorts' groupings (only `kinds`) in `_POOL`, compute
+    the KPIs here; returns the function that waits for the groupings. The caller may query
+    meanwhile."""
     rows = load_rows(session, p, now)
     visible = mask(rows)
-    for name in PACKED_DIMENSIONS.values():  # shared by both cohorts: convert once
-        rows.codes(name)
+    for kind, name in PACKED_DIMENSIONS.items():  # shared by both cohorts: convert once
+        if kind in kinds:
+            rows.codes(name)
     created, resolved = created_cohort(rows, visible, p, now), resolved_cohort(rows, visible, p)
-    created_job = _POOL.submit(created_frame, created, p)
-    resolved_job = _POOL.submit(resolved_frame, resolved, p)
-    kpi_values = kpi_figures(p, now, created, resolved, visible)
+    created_job = _POOL.submit(created_frame, created, p, kinds)
+    resolved_job = _POOL.submit(resolved_frame, resolved, p, kinds)
+    kpi_values = kpi_figures(p, now, created, resolved, visible) if with_kpis else None
     return lambda: Figures(kpi_values, created_job.result(), resolved_job.result())
 
 
@@ -273,9 +288,13 @@ def _q_list(q: np.ndarray, i: int) -> list[float | None] | None:
     return [None if np.isnan(v) else float(v) for v in row]
 
 
-def _dimension_rows(cohort: Cohort, extra: tuple[str, ...], names: dict[str, Callable[[int], Any]]) -> list[dict]:
+def _dimension_rows(
+    cohort: Cohort, extra: tuple[str, ...], names: dict[str, Callable[[int], Any]], kinds: frozenset[str]
+) -> list[dict]:
     out: list[dict] = []
     for kind, column in PACKED_DIMENSIONS.items():
+        if kind not in kinds:
+            continue
         codes, keys = cohort.codes(column)
         g = cohort.group(codes, len(keys))
         for i in np.flatnonzero(g["n"]):  # keys with a ticket in the current period
@@ -317,33 +336,40 @@ def _weeks(cohort: Cohort, column: str, p: Period, extra: tuple[str, ...]) -> li
     return out
 
 
-def created_frame(cohort: Cohort, p: Period) -> pd.DataFrame:
-    """Created-in-period figures by dimension, week and local weekday x hour."""
-    rows = _dimension_rows(cohort, (), _names_of(cohort.rows)) + _weeks(cohort, "submit_date", p, ())
-    _, cell = cohort.local("submit_date", p.tz)
-    g = cohort.group(cell, 7 * 24, quantiled=False)
-    for d in range(1, 8):
-        for h in range(24):
-            i = (d - 1) * 24 + h
-            cell = {"kind": "heat", "key": None, "week": None, "a": d, "b": h, "n": int(g["n"][i]), "q": None}
-            rows.append(cell | {"met": int(g["met"][i]), "counted": int(g["counted"][i])})
+def created_frame(cohort: Cohort, p: Period, kinds: frozenset[str] = ALL_KINDS) -> pd.DataFrame:
+    """Created-in-period figures by dimension, week and local weekday x hour (those in `kinds`)."""
+    rows = _dimension_rows(cohort, (), _names_of(cohort.rows), kinds)
+    if "week" in kinds:
+        rows += _weeks(cohort, "submit_date", p, ())
+    if "heat" in kinds:
+        _, cell = cohort.local("submit_date", p.tz)
+        g = cohort.group(cell, 7 * 24, quantiled=False)
+        for d in range(1, 8):
+            for h in range(24):
+                i = (d - 1) * 24 + h
+                cell = {"kind": "heat", "key": None, "week": None, "a": d, "b": h, "n": int(g["n"][i]), "q": None}
+                rows.append(cell | {"met": int(g["met"][i]), "counted": int(g["counted"][i])})
     return pd.DataFrame(rows, columns=_FRAME)
 
 
-def resolved_frame(cohort: Cohort, p: Period) -> pd.DataFrame:
-    """Resolved-in-period figures by dimension, week and priority x resolution-time bucket."""
+def resolved_frame(cohort: Cohort, p: Period, kinds: frozenset[str] = ALL_KINDS) -> pd.DataFrame:
+    """Resolved-in-period figures by dimension, week and priority x resolution-time bucket
+    (those in `kinds`)."""
     extra = ("reopened",)
-    rows = _dimension_rows(cohort, extra, _names_of(cohort.rows)) + _weeks(cohort, "resolved_at", p, extra)
-    buckets = len(RESOLUTION_BOUNDS_HOURS) + 1
-    bucket = np.searchsorted(np.array(RESOLUTION_BOUNDS_HOURS, dtype=float), cohort.minutes / 60.0, side="right")
-    priority = cohort.col("priority")
-    known = (priority >= 0) & ~np.isnan(cohort.minutes)  # NULL priority or minutes: in no cell
-    codes = np.where(known, priority * buckets + bucket, len(Priority) * buckets)
-    g = cohort.group(codes, len(Priority) * buckets + 1, quantiled=False)
-    for pi, pr in enumerate(packed_rows.PRIORITIES):
-        for b in range(buckets):
-            i = pi * buckets + b
-            cell = {"kind": "hist", "key": pr, "week": None, "a": b, "b": None, "n": int(g["n"][i]), "q": None}
-            counts = {name: int(g[name][i]) for name in ("met", "counted", "reopened")}
-            rows.append(cell | counts)
+    rows = _dimension_rows(cohort, extra, _names_of(cohort.rows), kinds)
+    if "week" in kinds:
+        rows += _weeks(cohort, "resolved_at", p, extra)
+    if "hist" in kinds:
+        buckets = len(RESOLUTION_BOUNDS_HOURS) + 1
+        bucket = np.searchsorted(np.array(RESOLUTION_BOUNDS_HOURS, dtype=float), cohort.minutes / 60.0, side="right")
+        priority = cohort.col("priority")
+        known = (priority >= 0) & ~np.isnan(cohort.minutes)  # NULL priority or minutes: in no cell
+        codes = np.where(known, priority * buckets + bucket, len(Priority) * buckets)
+        g = cohort.group(codes, len(Priority) * buckets + 1, quantiled=False)
+        for pi, pr in enumerate(packed_rows.PRIORITIES):
+            for b in range(buckets):
+                i = pi * buckets + b
+                cell = {"kind": "hist", "key": pr, "week": None, "a": b, "b": None, "n": int(g["n"][i]), "q": None}
+                counts = {name: int(g[name][i]) for name in ("met", "counted", "reopened")}
+                rows.append(cell | counts)
     return pd.DataFrame(rows, columns=[*_FRAME, "reopened"])
