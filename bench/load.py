@@ -39,6 +39,7 @@ import threading
 import time
 import traceback
 from collections import defaultdict
+from concurrent.futures import wait
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,8 @@ from smartsupport_core import migrate, reporting  # noqa: E402
 from smartsupport_core.db import drop_database, ensure_database, throwaway_url  # noqa: E402
 from smartsupport_core.errors import Conflict, DomainError  # noqa: E402
 from smartsupport_core.models import Employee, Ticket, TicketComment, TicketStatusHistory  # noqa: E402
+from smartsupport_core.reporting import offload  # noqa: E402
+from smartsupport_core.settings import configure, load_settings  # noqa: E402
 from smartsupport_core.vocab import AccountStatus, Role, TicketStatus  # noqa: E402
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -320,17 +323,21 @@ def run_user(engine, user_id: int, seed: int, deadline: float, rec: Recorder) ->
 
 
 def read_dashboard(session: Session, actor: Employee, part: str = "summary") -> None:
-    """One part of the dashboard's data for the last 90 days: "summary" is what the page
-    computes when a manager opens it (KPIs, weekly trends, breached/due soon, workload);
-    another part is what opening that view computes."""
+    """One part of the dashboard's data for the last 90 days, as the portal computes it (in
+    a report process, `reporting.offload`): "summary" is what the page computes when a
+    manager opens it (KPIs, weekly trends, breached/due soon, workload); another part is
+    what opening that view computes."""
     today = dt.date.today()
     filters = reporting.ReportFilters(start=today - dt.timedelta(days=90), end=today)
-    reporting.dashboard(session, actor, filters, parts=(part,))
+    offload.dashboard_of(actor.id, filters, (part,), session=session)
 
 
 def worker_process(url: str, users: list[tuple[int, int]], duration: float, out: mp.Queue) -> None:
     """One OS process running its share of the users as threads."""
     engine = create_engine(url, pool_size=len(users) + 2, max_overflow=5)
+    # the dashboard is read as the portal reads it: in report processes (reporting.offload)
+    configure(load_settings({"SMARTSUPPORT_DATABASE_URL": url}))
+    wait(offload.warm())
     rec = Recorder()
     deadline = time.monotonic() + duration
     threads = [
@@ -341,6 +348,7 @@ def worker_process(url: str, users: list[tuple[int, int]], duration: float, out:
     for t in threads:
         t.join()
     engine.dispose()
+    offload.shutdown()  # else this process waits for its report processes at exit
     out.put(rec.dump())
 
 

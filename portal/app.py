@@ -14,6 +14,7 @@ from portal import auth, state, timing
 from portal.nav import page_file
 from portal.nav import sections_for as nav_sections
 from smartsupport_core.audit import set_request_info
+from smartsupport_core.reporting import offload
 
 st.set_page_config(page_title="SmartSupport", page_icon=":material/support_agent:", layout="wide")
 
@@ -24,7 +25,16 @@ except Exception:  # AppTest and bare mode have no request context
     set_request_info(None, None)
 
 
+@st.cache_resource(show_spinner=False)
+def _report_processes_started() -> bool:
+    """Once per portal process: start the dashboard's report processes (`reporting.offload`)
+    now, so the first manager to open the dashboard does not wait for them to start."""
+    offload.warm()
+    return True
+
+
 def main() -> None:
+    _report_processes_started()
     auth.restore()  # a remembered cookie or SSO identity, re-checked in the database
     user = state.current_user()
     auth.sync_cookie()

@@ -23,6 +23,7 @@ from portal import report_views, state
 from smartsupport_core import reporting
 from smartsupport_core.models import Employee
 from smartsupport_core.policy import Grants
+from smartsupport_core.reporting import offload
 
 TTL_SECONDS = 60
 
@@ -32,12 +33,10 @@ def dashboard(
     role: str, department: str, user_id: int, grants: tuple, filters_key: tuple, part: str
 ) -> reporting.Dashboard:
     """One part of the data (`reporting.PARTS`): a first open computes only the summary, a
-    view's part when the view is first opened."""
-    with state.session() as s:
-        actor = s.get(Employee, user_id)
-        data = reporting.dashboard(s, actor, reporting.ReportFilters(*filters_key), parts=(part,))
-        s.rollback()
-    return data
+    view's part when the view is first opened; computed in a report process
+    (`reporting.offload`), so the portal's other sessions are not held up meanwhile."""
+    with state.session() as s:  # the run's connection, used only if computed in this process
+        return offload.dashboard_of(user_id, reporting.ReportFilters(*filters_key), (part,), session=s)
 
 
 def for_user(

@@ -66,6 +66,7 @@ class Settings:
     inbound_poll_seconds: int = 60
     chat_retention_days: int = 90
     timing: str = ""
+    report_processes: int = 2
 
     @property
     def smtp_configured(self) -> bool:
@@ -93,6 +94,7 @@ MINIMUMS = {
     "max_ticket_attachment_bytes": 1,
     "inbound_poll_seconds": 5,
     "chat_retention_days": 1,
+    "report_processes": 0,
 }
 
 
@@ -131,6 +133,7 @@ class Environment(BaseSettings):
     inbound_poll_seconds: int = Field(60, ge=MINIMUMS["inbound_poll_seconds"])
     chat_retention_days: int = Field(90, ge=MINIMUMS["chat_retention_days"])
     timing: str = ""
+    report_processes: int = Field(2, ge=MINIMUMS["report_processes"])
 
 
 def _message(field: str, value: Any, pydantic_message: str) -> str:

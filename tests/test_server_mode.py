@@ -31,13 +31,26 @@ def test_shared_database_without_secret_key_refuses_to_start(db_url: str, comman
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("DB_POOL_SIZE", "0"), ("DB_POOL_SIZE", "ten"), ("DB_MAX_OVERFLOW", "-1"), ("FILE_STORE", "s3")],
+    [
+        ("DB_POOL_SIZE", "0"),
+        ("DB_POOL_SIZE", "ten"),
+        ("DB_MAX_OVERFLOW", "-1"),
+        ("FILE_STORE", "s3"),
+        ("REPORT_PROCESSES", "-1"),
+        ("REPORT_PROCESSES", "two"),
+    ],
 )
 def test_bad_deployment_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(f"SMARTSUPPORT_{name}", value)
     with pytest.raises(ValidationError) as err:
         load_settings()
     assert list(err.value.errors) == [f"SMARTSUPPORT_{name}"]
+
+
+def test_report_processes_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().report_processes == 2
+    monkeypatch.setenv("SMARTSUPPORT_REPORT_PROCESSES", "0")
+    assert load_settings().report_processes == 0
 
 
 def test_pool_size_and_overflow_are_settings(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
