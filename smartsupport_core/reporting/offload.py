@@ -20,6 +20,8 @@ import functools
 import importlib.machinery
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import sys
 import threading
 import types
@@ -71,11 +73,22 @@ def _start(settings: Settings) -> None:
     first connection opened now rather than by the first dashboard. A database that is down
     now is no reason to fail: `compute` connects again when asked."""
     configure(settings)
+    threading.Thread(target=_exit_with_parent, name="report-worker-parent", daemon=True).start()
     try:
         with db.get_engine(settings).connect():
             pass
     except Exception:
         log.warning("report worker: database not reachable at start", exc_info=True)
+
+
+def _exit_with_parent() -> None:
+    """A worker waits for tasks on a lock, so it would outlive a portal that stopped without
+    shutting the pool down (Streamlit's exit on SIGTERM does not): it leaves when its parent
+    process does."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
 
 
 def _ready() -> bool:
