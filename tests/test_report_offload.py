@@ -8,8 +8,10 @@ import dataclasses
 import logging
 import os
 import signal
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from smartsupport_core import reporting
@@ -21,7 +23,7 @@ from tests.test_reporting import FIELDS_OF_PART, NOW, PERIOD, World, _same, worl
 
 
 @pytest.fixture
-def workers() -> None:
+def workers() -> Iterator[None]:
     assert get_settings().report_processes > 0  # the default: the portal computes in workers
     offload.shutdown()
     yield
@@ -71,8 +73,18 @@ def test_a_dead_worker_is_survived(session: Session, world: World, workers: None
 
 
 def test_no_workers_computes_in_the_callers_session(session: Session, world: World) -> None:  # noqa: F811
+    """`report_processes` = 0: the portal's run computes in its own session (its one
+    connection check-out), and only then; with workers that session is not touched."""
+    admin_id = world.admin.id  # read now: the computation rolls the session back (expiring it)
+    used: list[object] = []
+    event.listen(session, "do_orm_execute", used.append)
     settings = dataclasses.replace(get_settings(), report_processes=0)
-    got = offload.dashboard_of(world.admin.id, PERIOD, ("summary",), now=NOW, settings=settings, session=session)
+    got = offload.dashboard_of(admin_id, PERIOD, ("summary",), now=NOW, settings=settings, session=session)
+    assert used, "computed in the caller's session"
+    used.clear()
+    offload.dashboard_of(admin_id, PERIOD, ("summary",), now=NOW, session=session)  # in a worker
+    assert not used
+    offload.shutdown()
     expected = reporting.dashboard(session, world.admin, PERIOD, now=NOW, parts=("summary",))
     assert _same(got.kpis, expected.kpis)
 

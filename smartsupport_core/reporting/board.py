@@ -39,22 +39,24 @@ from .tables import breakdown_table, distribution_tables, heatmap_table, trends_
 
 @dataclass(frozen=True)
 class Part:
-    """One part of the dashboard: the cohort row kinds it groups by (`figures.ALL_KINDS`),
-    whether it has the KPI tiles, and the SQL lists of *now* it reads."""
+    """One part of the dashboard: the row kinds it groups each cohort by
+    (`figures.ALL_KINDS`), whether it has the KPI tiles, and the SQL lists of *now* it reads."""
 
-    kinds: frozenset[str]
+    created: frozenset[str] = frozenset()
+    resolved: frozenset[str] = frozenset()
     kpis: bool = False
     lists: frozenset[str] = frozenset()
 
 
+WEEK = frozenset({"week"})
 #: Part -> what it computes. "summary" is what the page shows on opening: the KPI tiles,
 #: the weekly trends, the breached/due-soon list and the workload per coordinator.
 PARTS: dict[str, Part] = {
-    "summary": Part(frozenset({"week"}), kpis=True, lists=frozenset({"due_soon", "workload"})),
-    "breakdowns": Part(frozenset(DIMENSIONS)),
-    "resolution": Part(frozenset({"priority", "hist"})),
-    "backlog": Part(frozenset(), lists=frozenset({"backlog"})),
-    "arrivals": Part(frozenset({"heat"})),
+    "summary": Part(WEEK, WEEK, kpis=True, lists=frozenset({"due_soon", "workload"})),
+    "breakdowns": Part(frozenset(DIMENSIONS), frozenset(DIMENSIONS)),
+    "resolution": Part(resolved=frozenset({"priority", "hist"})),
+    "backlog": Part(lists=frozenset({"backlog"})),
+    "arrivals": Part(created=frozenset({"heat"})),
 }
 
 _LISTS = {"backlog": backlog_now, "due_soon": due_soon_now, "workload": workload_now}
@@ -76,26 +78,26 @@ def dashboard(
     sc = checked(session, actor, filters)
     now = now_or(now)
     asked = [PARTS[name] for name in parts]
-    kinds = frozenset().union(*(part.kinds for part in asked))
+    created = frozenset().union(*(part.created for part in asked))
+    resolved = frozenset().union(*(part.resolved for part in asked))
     with_kpis = any(part.kpis for part in asked)
     wait = None
-    if kinds or with_kpis:
-        wait = start_figures(session, sc.mask, period_of(filters), now, kinds, with_kpis=with_kpis)
+    if created or resolved or with_kpis:
+        wait = start_figures(session, sc.mask, period_of(filters), now, created, resolved, with_kpis=with_kpis)
     listed = frozenset().union(*(part.lists for part in asked))
     lists = {name: _LISTS[name](session, sc.conds, now) for name in sorted(listed)}  # while numpy works
     data = Dashboard(filters=filters, computed_at=now, parts=frozenset(parts), **lists)
     if wait is None:
         return data
     f = wait()
-    if with_kpis:
+    if "summary" in parts:
         data.kpis = to_kpis(f.kpis)
         data.extra["ratings"] = f.kpis["_ratings"]
-    if "week" in kinds:
         data.trends = trends_table(f.created, f.resolved)
-    if kinds >= PARTS["breakdowns"].kinds:
+    if "breakdowns" in parts:
         data.breakdowns = {dim: breakdown_table(session, f.created, f.resolved, dim) for dim in DIMENSIONS}
-    if "hist" in kinds:
+    if "resolution" in parts:
         data.distribution, data.histogram = distribution_tables(f.resolved)
-    if "heat" in kinds:
+    if "arrivals" in parts:
         data.heatmap = heatmap_table(f.created)
     return data

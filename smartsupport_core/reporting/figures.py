@@ -207,13 +207,13 @@ def to_kpis(figures: dict[str, Any]) -> list[Kpi]:
 @dataclass
 class Figures:
     kpis: dict[str, Any] | None
-    created: pd.DataFrame
-    resolved: pd.DataFrame
+    created: pd.DataFrame | None  # None: that cohort was not asked for
+    resolved: pd.DataFrame | None
 
 
 #: Row kinds of the cohort frames: "week", "heat" (created), "hist" (resolved) and each
-#: breakdown dimension (`PACKED_DIMENSIONS`). A caller names the kinds it shows, so a first
-#: open of the page groups by week only, not by every dimension, hour and bucket.
+#: breakdown dimension (`PACKED_DIMENSIONS`). A caller names the kinds it shows per cohort,
+#: so a first open of the page groups by week only, not by every dimension, hour and bucket.
 ALL_KINDS: frozenset[str] = frozenset({"week", "heat", "hist", *PACKED_DIMENSIONS})
 
 #: The two cohorts' groupings run side by side (numpy releases the GIL): ~45% less wall
@@ -226,23 +226,29 @@ def start_figures(
     mask: RowMask,
     p: Period,
     now: dt.datetime,
-    kinds: frozenset[str] = ALL_KINDS,
+    created_kinds: frozenset[str] = ALL_KINDS,
+    resolved_kinds: frozenset[str] = ALL_KINDS,
     *,
     with_kpis: bool = True,
 ) -> Callable[[], Figures]:
-    """Read the packed rows, start both cohorts' groupings (only `kinds`) in `_POOL`, compute
-    the KPIs here; returns the function that waits for the groupings. The caller may query
-    meanwhile."""
+    """Read the packed rows, start each cohort's groupings (only its `kinds`; a cohort with
+    none and no KPIs is not built) in `_POOL`, compute the KPIs here; returns the function
+    that waits for the groupings. The caller may query meanwhile."""
     rows = load_rows(session, p, now)
     visible = mask(rows)
     for kind, name in PACKED_DIMENSIONS.items():  # shared by both cohorts: convert once
-        if kind in kinds:
+        if kind in created_kinds | resolved_kinds:
             rows.codes(name)
-    created, resolved = created_cohort(rows, visible, p, now), resolved_cohort(rows, visible, p)
-    created_job = _POOL.submit(created_frame, created, p, kinds)
-    resolved_job = _POOL.submit(resolved_frame, resolved, p, kinds)
-    kpi_values = kpi_figures(p, now, created, resolved, visible) if with_kpis else None
-    return lambda: Figures(kpi_values, created_job.result(), resolved_job.result())
+    created = created_cohort(rows, visible, p, now) if with_kpis or created_kinds else None
+    resolved = resolved_cohort(rows, visible, p) if with_kpis or resolved_kinds else None
+    created_job = _POOL.submit(created_frame, created, p, created_kinds) if created_kinds else None
+    resolved_job = _POOL.submit(resolved_frame, resolved, p, resolved_kinds) if resolved_kinds else None
+    kpi_values = kpi_figures(p, now, created, resolved, visible) if with_kpis else None  # type: ignore[arg-type]
+    return lambda: Figures(
+        kpi_values,
+        created_job.result() if created_job else None,
+        resolved_job.result() if resolved_job else None,
+    )
 
 
 def kpis_only(rows: packed_rows.Rows, mask: RowMask, p: Period, now: dt.datetime) -> dict[str, Any]:
