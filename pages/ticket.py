@@ -317,6 +317,11 @@ if ticket.status in ratings.RATEABLE_STATUSES:
             st.text(given.comment)
 
 
+def keep_draft(box_key: str, draft_key: str) -> None:
+    """A box's text as its draft (a callback: Streamlit runs it before the next run's script)."""
+    st.session_state[draft_key] = st.session_state.get(box_key, "")
+
+
 def suggest_reply(tid: int) -> None:
     """Put the assistant's draft in the reply box (a callback: it runs before the box is drawn)."""
     try:
@@ -401,7 +406,13 @@ with tab_conv:
             if box_key not in st.session_state:
                 st.session_state[box_key] = st.session_state.get(draft_key, "")
             text = st.text_area(
-                "Internal note" if internal else "Your reply", key=box_key, max_chars=tickets.COMMENT_MAX
+                "Internal note" if internal else "Your reply",
+                key=box_key,
+                max_chars=tickets.COMMENT_MAX,
+                # also kept by the callback: it runs even when this run is cut short by the next
+                # click (switching the box at once), which the line below would then miss
+                on_change=keep_draft,
+                args=(box_key, draft_key),
             )
             st.session_state[draft_key] = text
             sent = st.button(
